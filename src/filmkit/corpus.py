@@ -24,6 +24,7 @@ import csv
 import functools
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -429,6 +430,11 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 @functools.cache
 def _segmenter() -> Any:
-    import pysbd  # imported on first use: it compiles many rules and only splitting needs them
+    # pysbd writes its regexes as plain strings, so Python warns when it first compiles pysbd's
+    # modules; that is pysbd's business, not the caller's (notebooks run with warnings as errors).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "invalid escape sequence", DeprecationWarning)
+        warnings.filterwarnings("ignore", "invalid escape sequence", SyntaxWarning)
+        import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)

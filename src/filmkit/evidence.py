@@ -55,8 +55,9 @@ from filmkit.provenance import WORD_PATTERN
 ELISION_MAX_GAP_WORDS: Final = 60
 BRACKET_MAX_WORDS: Final = 4
 NEAR_MISS_THRESHOLD: Final = 0.8
-# Enough places for any real quotation; a quotation of one common word stops listing here.
-MAX_MATCHES: Final = 50
+# A guard against elided quotations of common words ("the ... of") multiplying places; far above
+# the count of any real quotation (the corpus's commonest word occurs a few hundred times).
+MAX_MATCHES: Final = 20_000
 
 _ELISION = re.compile(r"\[\s*(?:\.\s*){3,}\]|\[\s*…\s*\]|\.(?:\s?\.){2,}|…")
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
