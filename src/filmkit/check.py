@@ -67,7 +67,7 @@ def read_markdown_parts(path: Path) -> list[tuple[int | None, str]]:
     if path.suffix != ".ipynb":
         return [(None, raw)]
     try:
-        notebook = nbformat.reads(raw, as_version=4)  # type: ignore[no-untyped-call]
+        notebook = nbformat.reads(raw, as_version=4)
     except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
         raise UnreadableInputError(
             f"{path} is not a notebook: its JSON does not parse ({error})"
