@@ -10,7 +10,7 @@ export UV_PYTHON := $(PYTHON)
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint typecheck pytest bench clean
+.PHONY: help setup demo site test lint typecheck pytest bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,11 +26,14 @@ setup: .venv/.synced ## Install uv (if missing) and the locked environment
 demo: setup ## Run the kit's demonstration on the real corpus
 	$(UV) run --locked filmkit demo
 
+site: setup ## Execute the lessons and build the offline course site in _site/
+	$(UV) run --locked filmkit publish
+
 test: lint typecheck pytest ## Lint, type-check and run the test suite
 
 lint: setup ## ruff lint and format check
-	$(UV) run --locked ruff check src tests benchmarks
-	$(UV) run --locked ruff format --check src tests benchmarks
+	$(UV) run --locked ruff check src tests benchmarks assignments/authoring assignments/nbgrader_config.py
+	$(UV) run --locked ruff format --check src tests benchmarks assignments/authoring assignments/nbgrader_config.py
 
 typecheck: setup ## mypy (strict) on src/
 	$(UV) run --locked mypy

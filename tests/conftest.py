@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from filmkit.corpus import Corpus, load_corpus
 from filmkit.lessons import ExecutedLesson, execute_lessons
 from filmkit.paths import project_root
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from filmkit.site import SiteReport
 
 REPO = project_root()
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -31,3 +38,41 @@ def corpus_copy(tmp_path: Path) -> Path:
 def executed_lessons(tmp_path_factory: pytest.TempPathFactory) -> list[ExecutedLesson]:
     """Every lesson executed once per test session (fresh kernels, warnings as errors)."""
     return execute_lessons(tmp_path_factory.mktemp("executed-lessons"), jobs=2)
+
+
+@pytest.fixture(scope="session")
+def built_site(
+    executed_lessons: list[ExecutedLesson], tmp_path_factory: pytest.TempPathFactory
+) -> SiteReport:
+    """The course site (filmkit publish), built once per session from the executed lessons."""
+    from filmkit import site
+
+    return site.main(
+        out=tmp_path_factory.mktemp("site") / "_site",
+        executed=[lesson.executed for lesson in executed_lessons],
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's /usr/bin/chromium, installed with apt-get when missing (see tests/browser.py)."""
+    from tests.browser import ensure_chromium
+
+    return ensure_chromium()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Browser]:
+    """A headless chromium driven by Playwright (never a Playwright-downloaded build).
+
+    Per module: Playwright's sync API runs one instance per thread at a time, so a test module
+    that starts its own ``sync_playwright()`` still can while no other module's browser is open.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

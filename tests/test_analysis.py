@@ -9,6 +9,8 @@ from filmkit.analysis import (
     NAME_VARIANTS,
     concordance,
     find_terms,
+    lexicon_valence,
+    lexicon_words,
     paragraph_sentiment,
     sentiment,
     spelling_table,
@@ -106,3 +108,26 @@ def test_spelling_table_shows_the_disagreements(corpus: Corpus) -> None:
             assert row.spelling in spellings
     webber = table[table["spelling"] == "Steven Webber"]
     assert list(webber["source"]) == [s for s in corpus.ids if "Steven Webber" in corpus.text(s)]
+
+
+def test_lexicon_words_explain_a_paragraphs_score(corpus: Corpus) -> None:
+    """The words behind a score, per text: they agree with word_sentiment over a whole source."""
+    whole = word_sentiment(corpus, sources=["worth-watching"]).set_index("word")
+    words = lexicon_words(corpus.text("worth-watching")).set_index("word")
+    assert sorted(words.index) == sorted(whole.index)
+    assert (words["count"] == whole.loc[words.index, "count"]).all()
+    assert (words["valence"] == whole.loc[words.index, "valence"]).all()
+    assert lexicon_words("").empty and list(lexicon_words("").columns) == [
+        "word",
+        "valence",
+        "count",
+    ]
+
+
+def test_lexicon_valence_marks_what_the_lexicon_lacks(corpus: Corpus) -> None:
+    scored = word_sentiment(corpus).drop_duplicates("word").set_index("word")["valence"]
+    sample = [*scored.index[:5], "batshit", "gory"]
+    valence = lexicon_valence(sample)
+    assert list(valence.index) == sample
+    assert (valence[scored.index[:5]] == scored.iloc[:5]).all()
+    assert valence[["batshit", "gory"]].isna().all()

@@ -48,6 +48,27 @@ NAME_VARIANTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+# How the sources name the people and the institution of the film's music school (assignment 02).
+ROLE_TERMS: Final[dict[str, tuple[str, ...]]] = {
+    "mentor": ("mentor", "mentors", "mentorship", "guru"),
+    "teacher": ("teacher", "teachers", "trainer", "instructor", "headmaster"),
+    "pupil": ("pupil", "student", "students", "prodigy", "starlet", "shishya"),
+    "institution": ("academy", "Bachoff", "school", "conservatories", "institute", "institutions"),
+}
+
+# The vocabulary of abuse, power and its aftermath that the sources use (assignment 02). The
+# labels group the sources' own words; counting them shows which texts name the abuse at all.
+POWER_TERMS: Final[dict[str, tuple[str, ...]]] = {
+    "abuse": ("abuse", "abuser", "abusive"),
+    "sexual abuse": ("molestation", "molest", "raped", "paedophiles", "pervert"),
+    "punishment": ("punish", "punished", "punishment"),
+    "power": ("power",),
+    "control": ("control", "controlled"),
+    "victim": ("victim", "victims"),
+    "survival": ("survivor", "surviving", "survival", "survive"),
+}
+
+
 def term_pattern(term: str) -> re.Pattern[str]:
     """A regex for ``term``: whole words, any case, space ~ hyphen/dash, ’ ~ '."""
     parts = [re.escape(p) for p in re.split(r"[\s\-–—]+", term.strip()) if p]
@@ -198,11 +219,7 @@ def word_sentiment(
     for source in corpus.ids:
         if wanted is not None and source not in wanted:
             continue
-        counts: dict[str, int] = {}
-        for word in re.findall(r"[a-z’']+", corpus.text(source).lower()):
-            word = word.replace("’", "'")
-            if word in lexicon:
-                counts[word] = counts.get(word, 0) + 1
+        counts = _lexicon_counts(corpus.text(source))
         rows.extend(
             {"source": source, "word": w, "valence": float(lexicon[w]), "count": n}
             for w, n in counts.items()
@@ -211,6 +228,38 @@ def word_sentiment(
     return table.sort_values(
         ["source", "count", "word"], ascending=[True, False, True]
     ).reset_index(drop=True)
+
+
+def lexicon_words(text: str) -> pd.DataFrame:
+    """The words of ``text`` that VADER's lexicon scores: ``word, valence, count`` (by first use).
+
+    Shows *why* a passage gets its sentiment score without displaying the passage itself.
+    """
+    lexicon: dict[str, float] = _analyzer().lexicon
+    rows = [
+        {"word": w, "valence": float(lexicon[w]), "count": n}
+        for w, n in _lexicon_counts(text).items()
+    ]
+    return pd.DataFrame(rows, columns=["word", "valence", "count"])
+
+
+def _lexicon_counts(text: str) -> dict[str, int]:
+    """How often each word of ``text`` that VADER's lexicon rates occurs, in order of first use."""
+    lexicon: dict[str, float] = _analyzer().lexicon
+    counts: dict[str, int] = {}
+    for word in re.findall(r"[a-z’']+", text.lower()):
+        word = word.replace("’", "'")
+        if word in lexicon:
+            counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def lexicon_valence(words: Iterable[str]) -> pd.Series:
+    """Each word's valence in VADER's lexicon (−4 to 4), ``NaN`` for a word the lexicon lacks."""
+    lexicon: dict[str, float] = _analyzer().lexicon
+    wanted = list(dict.fromkeys(words))
+    values = [float(lexicon[w.lower()]) if w.lower() in lexicon else float("nan") for w in wanted]
+    return pd.Series(values, index=pd.Index(wanted, name="word"), name="valence", dtype=float)
 
 
 def spelling_table(
@@ -242,8 +291,12 @@ def _inside_longer(row: pd.Series, found: pd.DataFrame) -> bool:
 __all__ = [
     "GENRE_TERMS",
     "NAME_VARIANTS",
+    "POWER_TERMS",
+    "ROLE_TERMS",
     "concordance",
     "find_terms",
+    "lexicon_valence",
+    "lexicon_words",
     "paragraph_sentiment",
     "sentiment",
     "spelling_table",

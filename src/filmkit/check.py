@@ -6,8 +6,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 from filmkit.corpus import Corpus, load_corpus
 from filmkit.evidence import Status, Verdict, verify
 from filmkit.quotations import Quotation, extract_quotations
@@ -66,6 +64,10 @@ def read_markdown_parts(path: Path) -> list[tuple[int | None, str]]:
         raise UnreadableInputError(f"{path}: {error.strerror}") from None
     if path.suffix != ".ipynb":
         return [(None, raw)]
+    # Imported here, not at the top: importing nbformat takes seconds (jsonschema's format
+    # checkers), and the assignments' evidence reports import this module inside students' kernels.
+    import nbformat
+
     try:
         notebook = nbformat.reads(raw, as_version=4)
     except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:

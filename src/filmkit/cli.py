@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -13,11 +14,18 @@ from filmkit import demo as demo_module
 from filmkit.check import UnreadableInputError, all_verified, check_path
 from filmkit.corpus import CorpusError, UnknownSourceError, load_corpus
 from filmkit.evidence import verify
+from filmkit.grading.course import GradingError
 from filmkit.provenance import CleaningLogError
 from filmkit.report import check_table, console, corpus_table, verdict_lines
 
 # Input errors: one line on stderr and exit status 2, never a traceback.
-EXPECTED_ERRORS = (CorpusError, UnknownSourceError, UnreadableInputError, CleaningLogError)
+EXPECTED_ERRORS = (
+    CorpusError,
+    UnknownSourceError,
+    UnreadableInputError,
+    CleaningLogError,
+    GradingError,
+)
 
 
 class FilmkitGroup(click.Group):
@@ -102,9 +110,218 @@ def check_command(path: Path, as_json: bool) -> None:
 
 
 @main.command("demo")
-def demo_command() -> None:
-    """Run the kit's demonstration: the corpus table and a sample essay's quotation checks."""
-    sys.exit(demo_module.main())
+@click.option(
+    "--scratch",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the term in miniature (default: _demo/ in the project). It is rewritten "
+    "on each run; a non-empty folder that is not an earlier demo's is refused.",
+)
+@click.option(
+    "--site/--no-site",
+    default=True,
+    help="Build the lesson site into the scratch folder too (default: yes; slow).",
+)
+def demo_command(scratch: Path | None, site: bool) -> None:
+    """Run the kit's demonstration, ending with a term.
+
+    The corpus table, a sample essay's quotation checks, then one term in miniature in a scratch
+    folder: the assignments released, the specimen submissions handed in as students,
+    autograded, given feedback, grades exported, the lesson site built; it prints the score
+    table and where every output is.
+    """
+    sys.exit(demo_module.main(scratch=scratch, site=site))
+
+
+# --- The term's grading cycle (filmkit.grading): nbgrader through its Python API -------------
+
+COURSE_HELP = (
+    "The nbgrader course folder, holding nbgrader_config.py and source/ "
+    "(default: assignments/ of this checkout, or $FILMKIT_COURSE)."
+)
+
+
+def _course_option() -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option(
+        "--course", type=click.Path(file_okay=False, path_type=Path), default=None, help=COURSE_HELP
+    )
+
+
+@main.command("release")
+@click.argument("assignments", nargs=-1)
+@_course_option()
+@click.option(
+    "--validate/--no-validate",
+    default=True,
+    help="Also run nbgrader's validator: each source notebook must pass all its tests, each "
+    "released one none (default: yes; a kernel per notebook).",
+)
+def release_command(assignments: tuple[str, ...], course: Path | None, validate: bool) -> None:
+    """Release the assignments and check them for leaks.
+
+    nbgrader writes the student versions of the assignments (all, or those named) into release/.
+    Every released file is then searched for the source notebooks' solutions, hidden tests and
+    answer keys: if one is found, that release is deleted and the command fails (exit 2) naming
+    each leak.
+    """
+    from filmkit.grading import release
+    from filmkit.grading.report import released_table
+
+    console().print(released_table(release.main(assignments, course=course, validate=validate)))
+
+
+@main.command("grade")
+@click.argument("assignment")
+@_course_option()
+@click.option(
+    "--student",
+    "students",
+    multiple=True,
+    metavar="ID",
+    help="Only this student's submission (repeat for several; default: everyone in submitted/).",
+)
+def grade_command(assignment: str, course: Path | None, students: tuple[str, ...]) -> None:
+    """Autograde the submissions of an assignment.
+
+    Every submission of ASSIGNMENT under submitted/ is autograded with nbgrader (a kernel per
+    notebook, hidden tests restored); prints a summary table, one row per student.
+    """
+    from filmkit.grading import grade
+    from filmkit.grading.report import grade_table
+
+    out = console()
+    summary = grade.main(
+        assignment, course=course, students=students or None, progress=lambda m: out.print(m)
+    )
+    out.print(grade_table(summary))
+
+
+@main.command("feedback")
+@click.argument("assignment")
+@_course_option()
+def feedback_command(assignment: str, course: Path | None) -> None:
+    """Write the students' feedback for an assignment.
+
+    Each autograded student's feedback HTML for ASSIGNMENT goes into feedback/, with the hidden
+    tests removed; no file may give away a solution or a hidden test (exit 2 naming it).
+    """
+    from filmkit.grading import feedback
+    from filmkit.grading.report import feedback_table
+
+    console().print(feedback_table(feedback.main(assignment, course=course)))
+
+
+@main.command("export")
+@_course_option()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The grades CSV to write (default: grades.csv in the course folder); the per-question "
+    "CSV goes beside it as NAME-per-question.csv.",
+)
+def export_command(course: Path | None, out: Path | None) -> None:
+    """Export the grades as CSV files.
+
+    A grades CSV (nbgrader's export, one row per student and assignment) and a per-question CSV
+    (one row per student and question).
+    """
+    from filmkit.grading import export
+    from filmkit.grading.report import export_table
+
+    exported = export.main(course=course, out=out)
+    console().print(export_table(exported))
+    click.echo(f"Wrote {exported.grades_csv} and {exported.per_question_csv}")
+
+
+@main.command("lab")
+@_course_option()
+@click.option(
+    "--instructor",
+    is_flag=True,
+    help="Serve the course folder with nbgrader's formgrader (marking, gradebook) instead of "
+    "a student's workspace.",
+)
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The student's folder (default: _student/ beside the course folder); released "
+    "assignments are copied in when missing, never over a student's work.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port on 127.0.0.1 (default: a free one).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+def lab_command(
+    course: Path | None,
+    instructor: bool,
+    workspace: Path | None,
+    port: int | None,
+    no_browser: bool,
+) -> None:
+    """Start JupyterLab for a student or the instructor.
+
+    JupyterLab on 127.0.0.1 with a token: on a student's released assignments (with nbgrader's
+    Validate button; formgrader off), or with --instructor on the course folder with
+    formgrader. Prints the URL; stop it with Ctrl+C.
+    """
+    from filmkit.grading import lab
+
+    launch = lab.main(
+        course=course,
+        instructor=instructor,
+        workspace=workspace,
+        port=port,
+        open_browser=not no_browser,
+    )
+    click.echo(f"JupyterLab ({launch.mode}) serving {launch.root_dir}")
+    for name in launch.copied:
+        click.echo(f"  copied the release of {name} into the workspace")
+    click.echo(f"Open: {launch.url}")
+    for notebook in launch.notebooks:
+        click.echo(f"  {launch.notebook_url(notebook)}")
+    if instructor:
+        click.echo(f"Formgrader: http://127.0.0.1:{launch.port}/formgrader?token={launch.token}")
+    sys.exit(lab.serve(launch))
+
+
+@main.command("publish")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the site to (default: _site/ in the project). An earlier build "
+    "there is replaced; any other non-empty folder is refused.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Lessons executed at the same time, each in its own kernel.",
+)
+def publish_command(out: Path | None, jobs: int) -> None:
+    """Execute the lessons and publish them as a static HTML site that works offline.
+
+    The site has a home page with the course outline and the table of contents, each lesson of
+    course/ with its interactive figures, and the corpus manifest; plotly.js is shipped once.
+    Assignments are never published. Prints the pages written, the total size and the largest
+    page. Exit status 1 when a lesson fails or the site cannot be built.
+    """
+    from filmkit import site
+    from filmkit.lessons import LessonExecutionError
+
+    try:
+        report = site.main(out=out, jobs=jobs)
+    except (site.SiteError, LessonExecutionError) as error:
+        click.echo(f"filmkit publish: {error}", err=True)
+        sys.exit(1)
+    for line in site.summary_lines(report):
+        click.echo(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

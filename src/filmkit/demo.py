@@ -1,7 +1,14 @@
-"""``filmkit demo``: show what the kit does, on the real corpus."""
+"""``filmkit demo``: show what the kit does, on the real corpus.
+
+First the corpus table and the quotation checks of a sample essay; then one term in miniature
+(:mod:`filmkit.grading.term`): the three assignments released, the specimen submissions handed
+in as students, autograded, given feedback and exported, and the lesson site built, in a scratch
+folder that is rewritten on each run.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from filmkit.check import check_path
@@ -12,7 +19,9 @@ from filmkit.report import check_table, console, corpus_table
 SAMPLE_ESSAY = Path("course") / "sample-essay.md"
 
 
-def main(*, root: Path | None = None) -> int:
+def main(
+    *, root: Path | None = None, scratch: Path | None = None, term: bool = True, site: bool = True
+) -> int:
     root = root or project_root()
     out = console()
     corpus = load_corpus(root)
@@ -29,4 +38,33 @@ def main(*, root: Path | None = None) -> int:
         for s in {r.verdict.status for r in results}
     }
     out.print("Summary: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    return 0
+    if not term:
+        return 0
+    return run_term(scratch=scratch, site=site)
+
+
+def run_term(*, scratch: Path | None = None, site: bool = True) -> int:
+    """The term in miniature, printed: progress, the score table, where every output is."""
+    from filmkit.grading import term as term_module
+    from filmkit.grading.report import outputs_table, term_table
+
+    out = console()
+    target = (scratch or term_module.default_scratch()).resolve()
+    out.print(f"\n[bold]One term in miniature[/bold], in {target} (rewritten on each run)")
+    started = time.perf_counter()
+    result = term_module.main(
+        scratch=target, site=site, progress=lambda message: out.print(f"  {message}")
+    )
+    elapsed = time.perf_counter() - started
+    out.print(term_table(result))
+    out.print(
+        "Each specimen is a student: full (every answer right), partial (typical mistakes), "
+        "blank (the release unchanged), fabricated (invented and misattributed quotations), "
+        "raises (code that fails). Written answers are marked by hand in formgrader "
+        f"(filmkit lab --instructor --course {result.course})."
+    )
+    out.print(outputs_table(result.outputs))
+    out.print(f"Lesson site: {result.site}")
+    timings = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in result.seconds.items())
+    out.print(f"The term took {elapsed:.0f} s ({timings}).")
+    return 1 if result.site.startswith("FAILED") else 0

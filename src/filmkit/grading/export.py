@@ -1,0 +1,47 @@
+"""``filmkit export``: the grades CSV (nbgrader's own export) and a per-question CSV.
+
+``grades.csv`` is what ``nbgrader export`` writes (one row per student and assignment); the
+per-question CSV beside it (``<name>-per-question.csv``) has one row per student, assignment and
+grade cell: auto and manual scores, the maximum, and whether it still needs a marker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from filmkit.grading.course import load_course
+from filmkit.grading.grade import SCORE_COLUMNS, scores, totals
+
+
+@dataclass(frozen=True)
+class Exported:
+    grades_csv: Path
+    per_question_csv: Path
+    per_question: pd.DataFrame  # SCORE_COLUMNS
+    totals: pd.DataFrame  # student, assignment, score, max_score, to_mark, failed
+
+
+def per_question_path(grades_csv: Path) -> Path:
+    return grades_csv.with_name(f"{grades_csv.stem}-per-question.csv")
+
+
+def main(*, course: Path | None = None, out: Path | None = None) -> Exported:
+    """Export every assignment's grades; ``out`` defaults to ``<course>/grades.csv``."""
+    from nbgrader.plugins import CsvExportPlugin
+
+    loaded = load_course(course)
+    grades_csv = (out or loaded.root / "grades.csv").resolve()
+    grades_csv.parent.mkdir(parents=True, exist_ok=True)
+    with loaded.gradebook() as gb:
+        CsvExportPlugin(config=loaded.config, to=str(grades_csv)).export(gb)
+        assignments = sorted(a.name for a in gb.assignments)
+    frames = [scores(loaded, a) for a in assignments]
+    per_question = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SCORE_COLUMNS)
+    )
+    per_question_csv = per_question_path(grades_csv)
+    per_question.to_csv(per_question_csv, index=False)
+    return Exported(grades_csv, per_question_csv, per_question, totals(per_question))

@@ -1,0 +1,101 @@
+"""The Sphinx build behind ``filmkit publish``: settings, and one call that builds HTML.
+
+Sphinx with myst-nb, configured here instead of in a ``conf.py``: the source tree is generated
+afresh for every build (:mod:`filmkit.site`), so the settings live with the code. Everything the
+site needs ships in Python wheels (the theme's assets, plotly.js), so the build and the site work
+offline. Any Sphinx warning fails the build: a figure myst-nb cannot render, a broken link or an
+unknown mime type would otherwise be silently missing from the site.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+TITLE = "The Perfection (2019): a filmkit course"
+
+
+class SiteError(RuntimeError):
+    """The site cannot be built or written."""
+
+
+def settings() -> dict[str, Any]:
+    """The Sphinx configuration (what a ``conf.py`` would hold)."""
+    return {
+        "project": TITLE,
+        "author": "filmkit",
+        "copyright": "filmkit contributors",
+        "language": "en",
+        # The course is about exact quotation: text is shown as written, quotes and dashes included.
+        "smartquotes": False,
+        "extensions": ["myst_nb", "filmkit.sitebuild.plotly_offline"],
+        # The lessons are executed beforehand (filmkit.lessons), in fresh kernels.
+        "nb_execution_mode": "off",
+        # myst-nb adds require.js and the widget manager from CDNs when a notebook carries
+        # ipywidgets state: the site has no widgets and loads nothing remote.
+        "nb_ipywidgets_js": {},
+        # A text/latex output would become math, which Sphinx renders with MathJax from a CDN;
+        # every output that has one also has text/plain or text/html.
+        "nb_mime_priority_overrides": [
+            ("html", "text/latex", None),
+            ("dirhtml", "text/latex", None),
+        ],
+        "exclude_patterns": ["**.ipynb_checkpoints"],
+        "html_theme": "sphinx_book_theme",
+        "html_title": TITLE,
+        "html_static_path": [],
+        # pydata-sphinx-theme (under sphinx-book-theme) otherwise logs a console error on a
+        # first visit ("Got invalid theme mode"); light also suits plotly's default template.
+        "html_context": {"default_mode": "light"},
+        # Notebooks and sources stay out of the site: only the rendered pages are published.
+        "html_copy_source": False,
+        "html_show_sourcelink": False,
+        "html_theme_options": {
+            "home_page_in_toc": True,
+            "show_toc_level": 2,
+            "use_download_button": False,
+            "use_fullscreen_button": False,
+            "use_repository_button": False,
+            "navigation_with_keys": False,
+        },
+    }
+
+
+def build_html(source: Path, out: Path, work: Path) -> None:
+    """Build ``source`` into ``out`` as HTML; ``work`` holds the doctrees. Warnings are errors."""
+    from sphinx.application import Sphinx
+    from sphinx.deprecation import RemovedInSphinx11Warning
+    from sphinx.errors import SphinxError
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    messages = io.StringIO()
+    with warnings.catch_warnings():
+        # sphinx-book-theme 1.4 reads Transform.app, deprecated in Sphinx 9 (pending, hidden by
+        # default); the theme's to fix, harmless until Sphinx 11.
+        warnings.filterwarnings(
+            "ignore", category=RemovedInSphinx11Warning, module=r"sphinx_book_theme\."
+        )
+        try:
+            # docutils keeps directives, roles and nodes in global registries: one namespace per
+            # build, as sphinx-build does, so a later build in the same process starts clean.
+            with patch_docutils(source), docutils_namespace():
+                app = Sphinx(
+                    srcdir=source,
+                    confdir=None,
+                    outdir=out,
+                    doctreedir=work / "doctrees",
+                    buildername="html",
+                    confoverrides=settings(),
+                    status=None,
+                    warning=messages,
+                    freshenv=True,
+                    warningiserror=True,
+                )
+                app.build()
+        except SphinxError as error:
+            raise SiteError(f"the site build failed: {error}\n{messages.getvalue()}") from error
+    problems = messages.getvalue().strip()
+    if app.statuscode or problems:
+        raise SiteError(f"the site build reported problems (warnings are errors):\n{problems}")

@@ -1,0 +1,252 @@
+"""filmkit.grading.marking: what the assignments' test cells call, tested outside a notebook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from filmkit.analysis import GENRE_TERMS, term_counts
+from filmkit.corpus import Corpus
+from filmkit.evidence import Status, verify
+from filmkit.grading import marking
+from filmkit.grading.marking import AnswerError
+
+
+class EqualsEverything:
+    """A hostile answer: compares equal to anything."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+
+
+class SneakyFrame(pd.DataFrame):
+    def equals(self, other: object) -> bool:
+        return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Answer checks
+
+
+def test_plain_values_and_look_alikes() -> None:
+    assert marking.plain(np.int64(3)) == 3 and type(marking.plain(np.int64(3))) is int
+    assert marking.plain(("a", np.float64(0.5))) == ["a", 0.5]
+    for hostile in (EqualsEverything(), type("S", (str,), {})("x"), [EqualsEverything()]):
+        with pytest.raises(TypeError):
+            marking.plain(hostile)
+
+
+def test_same_value_refuses_an_object_that_equals_everything() -> None:
+    with pytest.raises(AnswerError, match="plain Python value"):
+        marking.same_value(EqualsEverything(), ["madness-music-genius"], name="answer")
+    with pytest.raises(AnswerError, match="plain Python"):
+        marking.value([EqualsEverything()], name="answer", kind=list)
+    marking.same_value(["a", "b"], ["a", "b"], name="answer")
+    marking.same_value(np.int64(4), 4, name="answer")
+    marking.same_value(4.0, 4, name="answer")  # numbers compare as numbers
+    with pytest.raises(AnswerError):
+        marking.same_value("4", 4, name="answer")  # text is not a number
+    with pytest.raises(AnswerError, match="int"):
+        marking.value(True, name="answer", kind=int)
+
+
+def test_same_frame_accepts_the_expected_table_and_float_counts(corpus: Corpus) -> None:
+    expected = term_counts(GENRE_TERMS, corpus)
+    marking.same_frame(expected.copy(), expected, name="t")
+    marking.same_frame(expected.astype(float), expected, name="t")
+    marking.same_frame(expected.reset_index(drop=True), expected, name="t", ignore_index=True)
+
+
+def test_same_frame_messages_say_what_differs_without_the_expected_values(corpus: Corpus) -> None:
+    expected = term_counts(GENRE_TERMS, corpus)
+    wrong = expected.copy()
+    wrong.loc["worth-watching", "thriller"] += 7
+    with pytest.raises(AnswerError) as caught:
+        marking.same_frame(wrong, expected, name="genre_counts")
+    message = str(caught.value)
+    assert "1 of 50 values differ" in message and "'worth-watching'" in message
+    assert str(expected.loc["worth-watching", "thriller"]) not in message.replace("1 of 50", "")
+    with pytest.raises(AnswerError, match="missing 'giallo'"):
+        marking.same_frame(expected.drop(columns="giallo"), expected, name="genre_counts")
+    with pytest.raises(AnswerError, match="another order"):
+        marking.same_frame(expected.iloc[::-1], expected, name="genre_counts")
+
+
+def test_same_frame_refuses_hostile_objects(corpus: Corpus) -> None:
+    expected = term_counts(GENRE_TERMS, corpus)
+    with pytest.raises(AnswerError, match="DataFrame"):
+        marking.same_frame(SneakyFrame(expected), expected, name="t")
+    hostile = expected.astype(object)
+    hostile.iloc[:, :] = EqualsEverything()
+    with pytest.raises(AnswerError, match="numbers"):
+        marking.same_frame(hostile, expected, name="t")
+    text = pd.DataFrame({"word": ["a", "b"]})
+    fake = pd.DataFrame({"word": [EqualsEverything(), EqualsEverything()]})
+    with pytest.raises(AnswerError, match="plain values"):
+        marking.same_frame(fake, text, name="t")
+
+
+def test_same_series_and_visible_checks(corpus: Corpus) -> None:
+    expected = (term_counts(GENRE_TERMS, corpus) > 0).sum(axis=1)
+    marking.same_series(expected.astype(float), expected, name="s")
+    with pytest.raises(AnswerError, match="values differ"):
+        marking.same_series(expected + 1, expected, name="s")
+    with pytest.raises(AnswerError, match="Series"):
+        marking.series(expected.to_frame(), name="s")
+    with pytest.raises(AnswerError, match="5 values"):
+        marking.series(expected.iloc[:2], name="s", length=5)
+    with pytest.raises(AnswerError, match="3 rows"):
+        marking.frame(pd.DataFrame({"a": [1]}), name="f", rows=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence answers
+
+GOOD = ("The mistakes make it human", "madness-music-genius")
+
+
+def test_mark_evidence_credits_each_verified_quotation(capsys: pytest.CaptureFixture[str]) -> None:
+    answers = [
+        GOOD,
+        ("From here, the movie does a complete one-eighty turn", "Glass"),  # near miss
+        ("The mistakes make it human", "worth-watching"),  # misattributed
+        ("A bold triumph of modern cinema for everyone", "nothing-perfect"),  # fabricated
+    ]
+    score = marking.mark_evidence(answers, points=4, need=4)
+    out = capsys.readouterr()
+    assert type(score) is float and score == 1.0
+    assert out.err == ""
+    near = verify(answers[1][0], "Glass")
+    assert near.status is Status.NEAR_MISS and near.closest is not None
+    assert near.closest.text in out.out  # the source's own wording is shown
+    assert "near-miss" in out.out and "misattributed" in out.out and "not-found" in out.out
+    assert " 2. ✗ near-miss" in out.out and " 1. ✓ verified" in out.out
+    assert "Score: 1 of 4 points" in out.out
+
+
+def test_evidence_rules_overlap_per_source_need_length_and_claim() -> None:
+    marks = marking.evidence_marks(
+        [
+            GOOD,
+            ("The mistakes make it human,” he said", "madness-music-genius"),  # overlaps 1
+            ("Discipline is worshiped, mentors are worshiped", "madness-music-genius"),
+            ("Discipline is worshiped", "madness-music-genius"),  # too short? 3 words
+            ("See if you too could endure The Perfection", "Glass"),  # off the claim
+            ("mistakes are punished", "madness-music-genius"),
+        ],
+        points=3,
+        need=3,
+        max_per_source=2,
+        min_words=4,
+        must_mention=["mistakes", "discipline", "mentors"],
+    )
+    statuses = [line.status for line in marks.lines]
+    assert statuses[0] == "verified" and marks.lines[0].counts
+    assert statuses[1] == "not counted" and "overlaps quotation 1" in marks.lines[1].message
+    assert statuses[2] == "verified" and marks.lines[2].counts
+    assert statuses[3] == "too short"
+    assert statuses[4] == "off the claim"
+    assert statuses[5] == "too short"
+    assert marks.counted == 2 and marks.score == 2.0
+
+
+def test_a_long_list_is_not_marked_past_a_limit() -> None:
+    marks = marking.evidence_marks([GOOD] * 50, points=2, need=2)
+    assert len(marks.lines) == 11 and marks.lines[-1].status == "not marked"
+    assert marks.counted == 1  # the same passage counts once
+
+
+def test_evidence_source_cap_and_need_cap() -> None:
+    marks = marking.evidence_marks(
+        [
+            GOOD,
+            ("Discipline is worshiped, mentors are worshiped", "madness-music-genius"),
+            ("Audiences were taken by surprise", "madness-music-genius"),
+        ],
+        points=2,
+        need=2,
+    )
+    assert [line.counts for line in marks.lines] == [True, True, False]
+    assert "the first 2 count" in marks.lines[2].message
+    capped = marking.evidence_marks(
+        [GOOD, ("Audiences were taken by surprise", "madness-music-genius")],
+        points=4,
+        need=4,
+        max_per_source=1,
+    )
+    assert capped.counted == 1 and "already count" in capped.lines[1].message
+
+
+@pytest.mark.parametrize(
+    ("answers", "status"),
+    [
+        ({"quote": "The mistakes make it human"}, "malformed"),
+        (["The mistakes make it human"], "malformed"),
+        ([("The mistakes make it human", "Roger Ebert")], "unknown source"),
+        ([("The mistakes make it human", "")], "no source"),
+        ([(EqualsEverything(), "madness-music-genius")], "malformed"),
+    ],
+)
+def test_malformed_evidence_earns_nothing_and_says_why(answers: object, status: str) -> None:
+    marks = marking.evidence_marks(answers, points=2, need=2)
+    assert marks.score == 0.0 and marks.lines[0].status == status and marks.lines[0].message
+
+
+# ---------------------------------------------------------------------------------------------
+# Essays
+
+
+def _essay_notebook(path: Path, essay: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_markdown_cell(essay)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "essay", "points": 3}
+    nb.cells = [nbformat.v4.new_markdown_cell("Question"), cell]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_evidence_report_reads_the_notebook_being_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    essay = (
+        'Shepard said "The mistakes make it human" (madness-music-genius), and the film is '
+        '"a bold triumph" (Glass). It is "ridiculous" in places.'
+    )
+    _essay_notebook(tmp_path / "a.ipynb", essay)
+    (tmp_path / "other.ipynb").write_text(json.dumps({"cells": []}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    marking.evidence_report("essay", min_sources=2)
+    out = capsys.readouterr().out
+    assert "3 quotation(s)" in out
+    assert "✓ verified: “The mistakes make it human”" in out
+    assert "✗ not-found: “a bold triumph”" in out
+    assert "✗ no citation: “ridiculous”" in out
+    assert "1 of 3 verified" in out and "at least 2" in out
+
+
+def test_evidence_report_prefers_the_session_notebook_and_handles_blank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "work"
+    elsewhere.mkdir()
+    notebook = _essay_notebook(elsewhere / "mine.ipynb", marking.BLANK_ANSWER)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))
+    check = marking.essay_check("essay")
+    assert check.notebook == notebook and not check.answered
+    assert "No answer yet" in check.report()
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    missing = marking.essay_check("essay")
+    assert missing.notebook is None and "Could not find" in missing.report()

@@ -1,0 +1,391 @@
+"""filmkit publish: the course site, built once per session from the executed lessons."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from markdown_it import MarkdownIt
+
+from filmkit.cli import main as cli
+from filmkit.lessons import ExecutedLesson
+from filmkit.paths import project_root
+from filmkit.site import NBGRADER_MARKERS, SiteError, SiteReport, lesson_outline, summary_lines
+from filmkit.site import main as publish
+from filmkit.sitebuild.plotly_mime import PlotlyMimeRenderer, figure_html
+from filmkit.sitebuild.plotly_offline import plotly_js
+
+pytestmark = pytest.mark.slow
+
+REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)  # http://, https://, //host
+
+
+class _Page(HTMLParser):
+    """The parts of a page the tests look at: resource URLs, links, and the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.resources: list[tuple[str, str]] = []  # (tag, url) of what the browser loads
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag in ("script", "img", "iframe", "source", "video", "audio") and values.get("src"):
+            self.resources.append((tag, values["src"]))
+        loaded = {"stylesheet", "preload", "icon", "modulepreload"}
+        if tag == "link" and values.get("href") and loaded & set(values.get("rel", "").split()):
+            self.resources.append((tag, values["href"]))
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"])
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def lesson_pages(site: SiteReport, lessons: list[ExecutedLesson]) -> list[Path]:
+    return [site.out / "lessons" / f"{lesson.source.stem}.html" for lesson in lessons]
+
+
+def text_files(site: SiteReport) -> list[Path]:
+    """Every file of the site but plotly.js (checked to be the plotly wheel's own copy)."""
+    return [
+        p
+        for p in sorted(site.out.rglob("*"))
+        if p.is_file() and p.name != "plotly.min.js" and p.suffix not in {".png", ".woff2", ".ico"}
+    ]
+
+
+def test_the_course_has_lessons(executed_lessons: list[ExecutedLesson]) -> None:
+    assert executed_lessons, "course/ holds no NN-name.ipynb lesson"
+
+
+def test_a_page_per_lesson_plus_the_home_page_and_the_manifest(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    pages = {p.as_posix() for p in built_site.pages}
+    expected = {f"lessons/{lesson.source.stem}.html" for lesson in executed_lessons}
+    assert expected | {"index.html", "manifest.html"} <= pages
+    assert {p for p in pages if p.startswith("lessons/")} == expected
+    assert [o.docname for o in built_site.lessons] == sorted(
+        f"lessons/{lesson.source.stem}" for lesson in executed_lessons
+    )
+    assert not list(built_site.out.rglob("*.ipynb")), "notebooks are not published, pages are"
+    assert not (built_site.out / "_sources").exists()
+
+
+def test_the_home_page_has_the_outline_and_a_table_of_contents(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    index = built_site.out / "index.html"
+    page = parse(index)
+    text = words("".join(page.text))
+    render = MarkdownIt("commonmark")
+    for outline in built_site.lessons:
+        assert outline.title in text
+        assert outline.objectives, f"{outline.docname}: no learning objectives found in its opening"
+        for objective in outline.objectives:
+            rendered = _Page()
+            rendered.feed(render.renderInline(objective))
+            assert words("".join(rendered.text)) in text, objective
+    toc = re.search(r'<div class="toctree-wrapper compound">(.*?)</div>', index.read_text(), re.S)
+    assert toc, "the home page has no table of contents"
+    targets = re.findall(r'href="([^"#]+)"', toc.group(1))
+    expected = [f"lessons/{lesson.source.stem}.html" for lesson in executed_lessons]
+    assert targets == [*sorted(expected), "manifest.html"]
+
+
+def test_outline_reads_the_title_and_objectives_in_several_styles() -> None:
+    def outline(*cells: str) -> tuple[str, tuple[str, ...]]:
+        nb = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_markdown_cell(c) for c in cells]
+            + [nbformat.v4.new_code_cell("1"), nbformat.v4.new_markdown_cell("- not this")]
+        )
+        found = lesson_outline(nb, "lessons/x")
+        return found.title, found.objectives
+
+    assert outline(
+        "# Genre *shifts*\n\n> **Content note.** …\n\n- a list that is not the objectives\n\n"
+        "## Learning objectives\n\n- Trace the *genre*.\n- Compare\n  two texts.\n\n## Next\n\n- no"
+    ) == ("Genre shifts", ("Trace the *genre*.", "Compare two texts."))
+    assert outline("# T\n\nBy the end of this lesson you can:\n\n1. One.\n2. Two.") == (
+        "T",
+        ("One.", "Two."),
+    )
+    assert outline("# T", "```{admonition} Learning objectives\n:class: tip\n- One\n```") == (
+        "T",
+        ("One",),
+    )
+    assert outline(
+        "# T\n\n> Content note: you can skip\n>\n> - these scenes",
+        "## Learning objectives\n\n1. The real one.",
+    ) == ("T", ("The real one.",))
+    assert outline("# T\n\nNo list of objectives here.\n\n## Plan\n\n- a step") == ("T", ())
+    with pytest.raises(SiteError, match="level-1 heading"):
+        outline("## Only a subheading")
+
+
+def test_manifest_page_lists_every_source(built_site: SiteReport) -> None:
+    text = words("".join(parse(built_site.out / "manifest.html").text))
+    documents = load_documents()
+    for row in documents:
+        assert row["id"] in text and row["original_file"] in text
+        assert row["sha256"][:16] in text and row["sha256"] not in text  # shortened
+        for field in ("title", "author", "published", "kind"):
+            assert words(row[field]) in text
+    assert "Cleaning log" in text and "cleaning_log.csv" in text
+
+
+def load_documents() -> list[dict[str, str]]:
+    import csv
+
+    with (project_root() / "source_texts" / "manifest.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_plotly_js_is_shipped_once_from_the_plotly_wheel(built_site: SiteReport) -> None:
+    copies = [p for p in built_site.out.rglob("*") if p.is_file() and "plotly" in p.name.lower()]
+    assert [p.relative_to(built_site.out).as_posix() for p in copies] == ["_static/plotly.min.js"]
+    assert copies[0].read_bytes() == plotly_js().read_bytes()
+    for relative in built_site.pages:
+        page = built_site.out / relative
+        body = page.read_text(encoding="utf-8")
+        scripts = [url for tag, url in parse(page).resources if "plotly" in url]
+        has_figures = 'class="plotly-graph-div"' in body
+        assert len(scripts) == (1 if has_figures else 0), relative
+        if scripts:
+            assert scripts[0].split("?")[0].endswith("_static/plotly.min.js")
+            assert (page.parent / scripts[0].split("?")[0]).resolve() == copies[0].resolve()
+        assert page.stat().st_size < 500_000, f"{relative}: plotly.js inlined?"
+
+
+def test_pages_load_nothing_remote(built_site: SiteReport) -> None:
+    for relative in built_site.pages:
+        resources = parse(built_site.out / relative).resources
+        remote = [(tag, url) for tag, url in resources if REMOTE.match(url) or "cdn." in url]
+        assert not remote, f"{relative} loads {remote}"
+    for css in built_site.out.rglob("*.css"):
+        imports = re.findall(
+            r"""(?:@import|url\()\s*["']?((?:https?:)?//[^"')\s]+)""", css.read_text()
+        )
+        assert not imports, f"{css.relative_to(built_site.out)} loads {imports}"
+
+
+def test_every_lesson_page_has_its_figures(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    for page in lesson_pages(built_site, executed_lessons):
+        body = page.read_text(encoding="utf-8")
+        ids = re.findall(r'<div id="([^"]+)" class="plotly-graph-div"', body)
+        assert len(ids) >= 2, f"{page.name}: {len(ids)} plotly figures"
+        assert len(set(ids)) == len(ids)
+        for div_id in ids:
+            assert f'document.getElementById("{div_id}")' in body
+
+
+def test_reported_sizes_match_the_files(built_site: SiteReport) -> None:
+    files = [p for p in built_site.out.rglob("*") if p.is_file()]
+    assert built_site.total_bytes == sum(p.stat().st_size for p in files)
+    pages = {p.relative_to(built_site.out) for p in files if p.suffix == ".html"}
+    pages = {p for p in pages if p.parts[0] != "_static"}
+    assert set(built_site.pages) == pages
+    largest = max(pages, key=lambda p: (built_site.out / p).stat().st_size)
+    assert built_site.largest_page == largest
+    assert built_site.largest_page_bytes == (built_site.out / largest).stat().st_size
+    lines = summary_lines(built_site)
+    assert (
+        f"Total size: {built_site.total_bytes / 1e6:.1f} MB ({built_site.total_bytes:,} bytes)"
+        in lines
+    )
+    assert any(line.startswith(f"Largest page: {largest.as_posix()}") for line in lines)
+    assert lines[-1] == f"Site: {built_site.out / 'index.html'}"
+
+
+# --- no answers in the site --------------------------------------------------------------------
+
+_REGION = re.compile(
+    r"^[^\n]*?BEGIN (SOLUTION|HIDDEN TESTS?|MARK SCHEME)\b[^\n]*\n(.*?)^[^\n]*?END \1\b",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def answer_texts(root: Path) -> list[str]:
+    """Each line of every solution region, hidden-test block and mark scheme of the nbgrader
+    source notebooks, and of every markdown solution cell: the lines of 20 characters and four
+    words or more (shorter ones, a source id or a variable's name, are not answers by themselves).
+    """
+    found: list[str] = []
+    for path in sorted((root / "assignments" / "source").glob("**/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            regions = [m.group(2) for m in _REGION.finditer(cell.source)]
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution") and cell.cell_type == "markdown" and not regions:
+                regions = [cell.source]
+            for region in regions:
+                found.extend(
+                    words(line)
+                    for line in region.splitlines()
+                    if len(words(line)) >= 20 and len(re.findall(r"\w+", line)) >= 4
+                )
+    return sorted(set(found))
+
+
+def test_answer_collection_finds_regions(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "x = 1\n### BEGIN SOLUTION\nanswer = compute_the_secret(answer_key, level=3)\n"
+                '"madness-music-genius",\n'
+                "### END SOLUTION\n### BEGIN HIDDEN TESTS\nassert answer == the_hidden_expectation(level=3)\n"
+                "### END HIDDEN TESTS\nvisible_line_that_is_long_enough = 2"
+            ),
+            nbformat.v4.new_markdown_cell(
+                "Task\n=== BEGIN MARK SCHEME ===\nGive two marks for a clear argument.\n"
+                "=== END MARK SCHEME ==="
+            ),
+        ]
+    )
+    essay = nbformat.v4.new_markdown_cell("A model essay written by the instructor.")
+    essay.metadata["nbgrader"] = {"solution": True, "grade": True}
+    nb.cells.append(essay)
+    (tmp_path / "assignments" / "source" / "a").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "assignments" / "source" / "a" / "a.ipynb")
+    assert answer_texts(tmp_path) == [
+        "A model essay written by the instructor.",
+        "Give two marks for a clear argument.",
+        "answer = compute_the_secret(answer_key, level=3)",
+        "assert answer == the_hidden_expectation(level=3)",
+    ]
+
+
+def test_no_solution_hidden_test_or_mark_scheme_appears_in_the_site(built_site: SiteReport) -> None:
+    answers = answer_texts(project_root())  # none yet while the assignments are being written
+    for path in text_files(built_site):
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        texts = [words(raw), words(html.unescape(raw))]
+        if path.suffix == ".html":
+            texts.append(words("".join(parse(path).text)))  # code split into highlighted spans
+        for marker in NBGRADER_MARKERS:
+            assert not any(marker in t for t in texts), f"{path.name}: {marker}"
+        leaked = [a for a in answers if any(a in t for t in texts)]
+        assert not leaked, (
+            f"{path.relative_to(built_site.out)} shows assignment answers: {leaked[:3]}"
+        )
+
+
+# --- publishing guards and the command ---------------------------------------------------------
+
+
+def lesson_notebook(path: Path, *code: str, executed: bool = True) -> Path:
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# A lesson\n\nObjectives:\n\n- One."),
+            *(nbformat.v4.new_code_cell(c) for c in code),
+        ]
+    )
+    for index, cell in enumerate(nb.cells[1:], 1):
+        cell.execution_count = index if executed else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_lesson_with_an_nbgrader_marker_is_not_published(tmp_path: Path) -> None:
+    lesson = lesson_notebook(tmp_path / "00-x.ipynb", "### BEGIN SOLUTION\nx = 1\n### END SOLUTION")
+    with pytest.raises(SiteError, match="nbgrader marker"):
+        publish(out=tmp_path / "site", executed=[lesson])
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_unexecuted_lesson_is_not_published(tmp_path: Path) -> None:
+    lesson = lesson_notebook(tmp_path / "00-x.ipynb", "1 + 1", executed=False)
+    with pytest.raises(SiteError, match="not been executed"):
+        publish(out=tmp_path / "site", executed=[lesson])
+
+
+def test_a_folder_that_is_not_a_site_is_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    lesson = lesson_notebook(tmp_path / "00-x.ipynb", "1 + 1")
+    with pytest.raises(SiteError, match="refusing to replace"):
+        publish(out=tmp_path / "out", executed=[lesson])
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
+
+
+def test_publish_help() -> None:
+    result = CliRunner().invoke(cli, ["publish", "--help"])
+    assert result.exit_code == 0
+    assert "static HTML site" in result.output
+    assert "--out DIRECTORY" in result.output and "--jobs" in result.output
+
+
+def test_publish_reports_an_error_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "course").mkdir()
+    monkeypatch.setenv("FILMKIT_ROOT", str(tmp_path))
+    result = CliRunner().invoke(cli, ["publish", "--out", str(tmp_path / "site")])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("filmkit publish: no lessons to publish")
+
+
+# --- plotly on the site ------------------------------------------------------------------------
+
+
+def test_the_plotly_renderer_is_registered_with_myst_nb() -> None:
+    from myst_nb.core.render import load_mime_renders
+
+    assert PlotlyMimeRenderer in load_mime_renders(), "see [project.entry-points] in pyproject"
+
+
+def test_figure_html_draws_with_the_shared_plotly_js_once_it_is_there() -> None:
+    figure = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {"title": {"text": "</script>"}}}
+    snippet = figure_html(figure, div_id="fig-1")
+    assert snippet.count("<script") == 1 and snippet.count("</script>") == 1
+    assert 'id="fig-1"' in snippet and "Plotly.newPlot" in snippet
+    assert "if(window.Plotly){draw();return;}" in snippet  # waits for the deferred plotly.js
+    assert '"displaylogo": false' in snippet.replace("\\", "")
+    assert len(snippet) < 20_000 and "cdn" not in snippet  # no plotly.js, nothing remote
+
+
+def plotly_lesson(path: Path) -> Path:
+    output = nbformat.v4.new_output(
+        "display_data", data={"application/vnd.plotly.v1+json": {"data": [{"y": [1, 3]}]}}
+    )
+    cell = nbformat.v4.new_code_cell("fig.show()", execution_count=1, outputs=[output])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A lesson"), cell])
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_figure_that_cannot_be_rendered_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lesson = plotly_lesson(tmp_path / "00-figure.ipynb")
+    monkeypatch.setattr(PlotlyMimeRenderer, "handle_mime", staticmethod(lambda *args: None))
+    with pytest.raises(SiteError, match=r"(?s)warnings are errors.*mime type"):
+        publish(out=tmp_path / "site", executed=[lesson])
+    assert not (tmp_path / "site").exists()
