@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -113,6 +113,21 @@ class Course:
             for p in folder.iterdir()
             if p.is_dir() and not _ignored(p.name) and (p / assignment).is_dir()
         )
+
+    def select_students(
+        self, assignment: str, step: str, requested: Sequence[str] | None, *, what: str, hint: str
+    ) -> list[str]:
+        """``requested`` (default: every student with a folder under ``step``), refusing any
+        without one: "no {what} of {assignment} for … in {folder}: {hint}"."""
+        found = self.students(assignment, step)
+        wanted = list(requested) if requested else found
+        missing = [s for s in wanted if s not in found]
+        if missing or not wanted:
+            raise GradingError(
+                f"no {what} of {assignment} for {', '.join(missing) or 'any student'} in "
+                f"{self.step_dir(step)}: {hint}"
+            )
+        return wanted
 
     def api(self) -> Any:
         """nbgrader's ``NbGraderAPI`` on this course (its methods return ``{'success', ...}``)."""

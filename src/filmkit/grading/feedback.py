@@ -44,14 +44,13 @@ def main(
     """Generate feedback for the autograded submissions of ``assignment`` (or ``students``)."""
     loaded = load_course(course)
     loaded.require(assignment)
-    graded = loaded.students(assignment, "autograded")
-    wanted = list(students) if students else graded
-    missing = [s for s in wanted if s not in graded]
-    if missing or not wanted:
-        raise GradingError(
-            f"no autograded submission of {assignment} for {', '.join(missing) or 'any student'} "
-            f"in {loaded.step_dir('autograded')}: run `filmkit grade {assignment}` first"
-        )
+    wanted = loaded.select_students(
+        assignment,
+        "autograded",
+        students,
+        what="autograded submission",
+        hint=f"run `filmkit grade {assignment}` first",
+    )
     api = loaded.api()
     for student in wanted:
         with nbgrader_warnings():

@@ -68,14 +68,13 @@ def main(
             f"{assignment} has not been released (no {loaded.step_dir('release') / assignment}): "
             f"run `filmkit release {assignment}` first"
         )
-    found = loaded.students(assignment, "submitted")
-    wanted = list(students) if students else found
-    missing = [s for s in wanted if s not in found]
-    if missing or not wanted:
-        raise GradingError(
-            f"no submission of {assignment} for {', '.join(missing) or 'any student'} in "
-            f"{loaded.step_dir('submitted')}: each goes in submitted/<student>/{assignment}/"
-        )
+    wanted = loaded.select_students(
+        assignment,
+        "submitted",
+        students,
+        what="submission",
+        hint=f"each goes in submitted/<student>/{assignment}/",
+    )
     api = loaded.api()
     for number, student in enumerate(wanted, 1):
         if progress is not None:
