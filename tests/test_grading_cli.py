@@ -95,7 +95,7 @@ def test_grade_feedback_export_on_one_submission(course: Path, tmp_path: Path) -
         if c["metadata"].get("nbgrader", {}).get("grade")
     }
     auto = sum(p for g, p in points.items() if g.startswith("test_"))
-    row = rf"│ full\s+│\s+{auto:g}\s+│\s+{sum(points.values()):g}\s+│\s+1\s+│\s+—\s+│"
+    row = rf"│ full\s+│\s+{auto:g}\s+│\s+{sum(points.values()):g}\s+│\s+graded\s+│\s+—\s+│\s+—\s+│"
     assert re.search(row, result.output), result.output
 
     result = run("feedback", ASSIGNMENT, "--course", str(course))

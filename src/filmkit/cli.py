@@ -180,19 +180,81 @@ def release_command(assignments: tuple[str, ...], course: Path | None, validate:
     metavar="ID",
     help="Only this student's submission (repeat for several; default: everyone in submitted/).",
 )
-def grade_command(assignment: str, course: Path | None, students: tuple[str, ...]) -> None:
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks run at once (default: the number of CPUs).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Grade again students who already have a result (by default they are skipped, so a "
+    "run that was stopped resumes where it was).",
+)
+@click.option(
+    "--cell-timeout",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Seconds a cell may run (default: c.Execute.timeout in nbgrader_config.py).",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run submissions without bubblewrap (they could read hidden tests and the gradebook): "
+    "only for trusted notebooks on machines without bwrap.",
+)
+def grade_command(
+    assignment: str,
+    course: Path | None,
+    students: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    cell_timeout: float | None,
+    no_sandbox: bool,
+) -> None:
     """Autograde the submissions of an assignment.
 
-    Every submission of ASSIGNMENT under submitted/ is autograded with nbgrader (a kernel per
-    notebook, hidden tests restored); prints a summary table, one row per student.
+    Every submission of ASSIGNMENT under submitted/ is graded by nbgrader's own autograde, its
+    notebooks run in parallel, each in a fresh sandboxed process (no network; hidden tests,
+    gradebook and other students out of sight). Results go into gradebook.db and autograded/ as
+    with `nbgrader autograde`, one student at a time, whole. Prints a table of each student's
+    score, status and the reason for any status other than graded.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     from filmkit.grading import grade
     from filmkit.grading.report import grade_table
+    from filmkit.grading.sandbox.pool import Limits
 
     out = console()
-    summary = grade.main(
-        assignment, course=course, students=students or None, progress=lambda m: out.print(m)
-    )
+    limits = Limits(cell_timeout=cell_timeout) if cell_timeout else None
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=out,
+        transient=True,
+        disable=not out.is_terminal,  # a bar only where someone watches; logs stay clean
+    ) as bar:
+        task = bar.add_task(f"grading {assignment}", total=None)
+
+        def advance(student: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"graded {student}")
+
+        summary = grade.main(
+            assignment,
+            course=course,
+            students=students or None,
+            jobs=jobs,
+            force=force,
+            sandbox=not no_sandbox,
+            limits=limits,
+            progress=advance,
+            message=lambda text: out.print(text, markup=False),
+        )
     out.print(grade_table(summary))
 
 
@@ -232,6 +294,27 @@ def export_command(course: Path | None, out: Path | None) -> None:
     exported = export.main(course=course, out=out)
     console().print(export_table(exported))
     click.echo(f"Wrote {exported.grades_csv} and {exported.per_question_csv}")
+
+
+@main.command("report")
+@click.argument("assignment")
+@_course_option()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The HTML file to write (default: reports/ASSIGNMENT.html in the course folder).",
+)
+def report_command(assignment: str, course: Path | None, out: Path | None) -> None:
+    """Write an HTML report on the grading of an assignment, for the instructor.
+
+    One self-contained page that opens offline: the distribution of total scores, each
+    question's difficulty, the quotations students most often got wrong, and each student's
+    grading status. Prints the path written.
+    """
+    from filmkit.grading import classreport
+
+    click.echo(f"Wrote {classreport.main(assignment, course=course, out=out).path}")
 
 
 @main.command("lab")

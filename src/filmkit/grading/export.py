@@ -2,7 +2,8 @@
 
 ``grades.csv`` is what ``nbgrader export`` writes (one row per student and assignment); the
 per-question CSV beside it (``<name>-per-question.csv``) has one row per student, assignment and
-grade cell: auto and manual scores, the maximum, and whether it still needs a marker.
+grade cell: auto and manual scores, the maximum, whether it still needs a marker, and the
+student's grading status with its one-line reason (:mod:`filmkit.grading.outcome`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import pandas as pd
 
 from filmkit.grading.course import load_course
 from filmkit.grading.grade import SCORE_COLUMNS, scores, totals
+from filmkit.grading.outcome import read_outcomes
+
+PER_QUESTION_COLUMNS = [*SCORE_COLUMNS, "status", "reason"]
 
 
 @dataclass(frozen=True)
 class Exported:
     grades_csv: Path
     per_question_csv: Path
-    per_question: pd.DataFrame  # SCORE_COLUMNS
+    per_question: pd.DataFrame  # PER_QUESTION_COLUMNS
     totals: pd.DataFrame  # student, assignment, score, max_score, to_mark, failed
 
 
@@ -38,10 +42,34 @@ def main(*, course: Path | None = None, out: Path | None = None) -> Exported:
     with loaded.gradebook() as gb:
         CsvExportPlugin(config=loaded.config, to=str(grades_csv)).export(gb)
         assignments = sorted(a.name for a in gb.assignments)
-    frames = [scores(loaded, a) for a in assignments]
+    frames = [with_status(scores(loaded, a), loaded.root, a) for a in assignments]
     per_question = (
-        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SCORE_COLUMNS)
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=PER_QUESTION_COLUMNS)
     )
     per_question_csv = per_question_path(grades_csv)
     per_question.to_csv(per_question_csv, index=False)
     return Exported(grades_csv, per_question_csv, per_question, totals(per_question))
+
+
+def with_status(table: pd.DataFrame, course_root: Path, assignment: str) -> pd.DataFrame:
+    """``table`` (SCORE_COLUMNS of one assignment) with each student's status and reason."""
+    outcomes = read_outcomes(course_root, assignment)
+    found = [outcomes.get(s) for s in table["student"]]
+    table = table.assign(
+        status=[o.status if o else "graded" for o in found],
+        reason=[o.reason if o else "" for o in found],
+    )
+    # a submission that could not be graded has no scores, but its row says why
+    unscored = [o for s, o in sorted(outcomes.items()) if s not in set(table["student"])]
+    if not unscored:
+        return table
+    rows = pd.DataFrame(
+        [
+            {"student": o.student, "assignment": assignment, "status": o.status, "reason": o.reason}
+            for o in unscored
+        ],
+        columns=PER_QUESTION_COLUMNS,
+    )
+    return pd.concat([table, rows], ignore_index=True) if len(table) else rows

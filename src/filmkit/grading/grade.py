@@ -1,17 +1,29 @@
-"""``filmkit grade``: autograde every submission of an assignment, and read the scores back.
+"""``filmkit grade``: autograde an assignment's submissions, fast, contained and whole.
 
 Submissions are nbgrader's: ``submitted/<student>/<assignment>/<notebook>.ipynb`` (with an
-optional ``timestamp.txt``). Each is autograded with nbgrader's stock ``autograde`` (a kernel per
-notebook; read-only cells and tests restored from the gradebook, hidden tests included), and the
-scores are read from the gradebook, one row per grade cell.
+optional ``timestamp.txt``). Results go where ``nbgrader autograde`` puts them
+(``gradebook.db`` and ``autograded/``), written by nbgrader's own code, so ``nbgrader export``,
+formgrader and feedback work as usual; the scores are stock nbgrader's (only where cells run
+differs, :mod:`filmkit.grading.fastgrade`).
+
+A run: verify the source texts; finish what a killed run left (:mod:`~filmkit.grading.staging`);
+skip students already graded unless ``force``; read each submission and repair or set aside what
+would stop nbgrader (:mod:`~filmkit.grading.screen`); grade the rest in a staging area on
+``jobs`` sandboxed workers (:mod:`~filmkit.grading.sandbox`), committing each student's result
+whole as soon as it is complete; record each student's status and reason
+(:mod:`~filmkit.grading.outcome`); verify the source texts again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,6 +34,13 @@ from filmkit.grading.course import (
     load_course,
     nbgrader_warnings,
 )
+from filmkit.grading.outcome import STATUSES, Outcome, read_outcomes, write_outcomes
+from filmkit.grading.sandbox.pool import Limits
+from filmkit.grading.screen import Screened, released_notebooks, screen
+from filmkit.grading.staging import Staging, recover
+
+if TYPE_CHECKING:
+    from filmkit.grading.fastgrade import NotebookRun
 
 SCORE_COLUMNS = [
     "student",
@@ -38,16 +57,37 @@ SCORE_COLUMNS = [
     "failed_tests",
 ]
 
+# Errors in a cell's outputs that mean a limit stopped it, not a wrong answer.
+LIMIT_ERRORS = {
+    "CellTimeoutError": "ran past the time limit",
+    "MemoryError": "ran out of its memory limit",
+    "OutputLimitExceeded": "printed past the output limit",
+}
+ENDED_ERRORS = {"DeadKernelError", "NotExecuted"}
+
 
 @dataclass(frozen=True)
 class GradeSummary:
     assignment: str
-    students: tuple[str, ...]
+    students: tuple[str, ...]  # every student asked about
     scores: pd.DataFrame  # one row per student and grade cell: SCORE_COLUMNS
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+    graded: tuple[str, ...] = ()  # graded by this run
+    skipped: tuple[str, ...] = ()  # already graded, left alone (no --force)
+    sandbox: str = ""  # "bwrap", or the warning given when grading unsandboxed
+    seconds: float = 0.0
 
     def totals(self) -> pd.DataFrame:
         """One row per student: score, max_score, the questions awaiting a marker, failures."""
-        return totals(self.scores)
+        table = totals(self.scores)
+        status = [self.outcome(s) for s in table["student"]]
+        return table.assign(status=[o.status for o in status], reason=[o.reason for o in status])
+
+    def outcome(self, student: str) -> Outcome:
+        return self.outcomes.get(student) or Outcome(student, self.assignment, "graded", "")
+
+
+GradeProgress = Callable[[str, int, int], None]  # (student just finished, done, total)
 
 
 def main(
@@ -55,19 +95,35 @@ def main(
     *,
     course: Path | None = None,
     students: Sequence[str] | None = None,
-    progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    sandbox: bool = True,
+    limits: Limits | None = None,
+    progress: GradeProgress | None = None,
+    message: Callable[[str], None] | None = None,
 ) -> GradeSummary:
     """Autograde the submissions of ``assignment`` (all under ``submitted/``, or ``students``).
 
-    ``progress`` is told about each submission as its autograding starts.
+    Students already graded (in the gradebook and ``autograded/``, with no newer submission)
+    are left alone unless ``force``. ``jobs`` defaults to the number of CPUs. ``progress`` is
+    called as each student's result is committed; ``message`` with anything worth saying
+    (recovered runs, an unsandboxed run).
     """
+    import time
+
+    from filmkit.corpus import load_corpus
+
+    started = time.perf_counter()
+    say = message or (lambda _text: None)
     loaded = load_course(course)
     loaded.require(assignment)
-    if not (loaded.step_dir("release") / assignment).is_dir():
+    release_dir = loaded.step_dir("release") / assignment
+    if not release_dir.is_dir():
         raise GradingError(
-            f"{assignment} has not been released (no {loaded.step_dir('release') / assignment}): "
+            f"{assignment} has not been released (no {release_dir}): "
             f"run `filmkit release {assignment}` first"
         )
+    load_corpus()  # the answer key: refuse to grade against altered texts
     wanted = loaded.select_students(
         assignment,
         "submitted",
@@ -75,15 +131,312 @@ def main(
         what="submission",
         hint=f"each goes in submitted/<student>/{assignment}/",
     )
-    api = loaded.api()
-    for number, student in enumerate(wanted, 1):
+    staging = Staging(loaded.root, assignment)
+    finished = recover(staging)
+    if finished:
+        say(f"finished committing {len(finished)} result(s) of an interrupted run")
+    outcomes = read_outcomes(loaded.root, assignment)
+    done = set() if force else already_graded(loaded, assignment, wanted)
+    to_grade = [s for s in wanted if s not in done]
+    released = released_notebooks(release_dir)
+    screened = {
+        s: screen(s, loaded.step_dir("submitted") / s / assignment, released) for s in to_grade
+    }
+    for student, found in screened.items():
+        if found.status == "rejected":
+            kept = outcomes.get(student)
+            outcomes[student] = Outcome(
+                student, assignment, "rejected", found.reason, kept.graded_at if kept else ""
+            )
+    no_notebook = []
+    for student in [s for s in to_grade if screened[s].status != "rejected"]:
+        if not any(name.endswith(".ipynb") for name in screened[student].files):
+            no_notebook.append(student)
+            # nothing nbgrader would find (it globs notebooks): score 0 as nbgrader does a
+            # missing notebook, recorded here in one commit
+            found = screened[student]
+            record_no_notebook(loaded, assignment, student, found.files.get("timestamp.txt"))
+            outcomes[student] = Outcome(student, assignment, found.status, found.reason, _now())
+    gradeable = [
+        s
+        for s in to_grade
+        if screened[s].status != "rejected"
+        and any(name.endswith(".ipynb") for name in screened[s].files)
+    ]
+    mode = ""
+    if gradeable:
+        mode = _grade_staged(
+            loaded,
+            assignment,
+            staging,
+            {s: screened[s] for s in gradeable},
+            outcomes,
+            jobs=jobs or os.cpu_count() or 1,
+            sandbox=sandbox,
+            limits=limits,
+            progress=progress,
+            say=say,
+        )
+    write_outcomes(loaded.root, assignment, outcomes)
+    try:
+        load_corpus()
+    except Exception as error:
+        raise GradingError(
+            f"the source texts changed while {assignment} was being graded ({error}); "
+            f"restore them (git checkout source_texts) and run `filmkit grade {assignment} "
+            "--force`: the grades of this run were marked against altered texts"
+        ) from error
+    return GradeSummary(
+        assignment,
+        tuple(wanted),
+        scores(loaded, assignment, wanted),
+        {s: o for s, o in outcomes.items() if s in wanted},
+        tuple(s for s in wanted if s in set(gradeable) | set(no_notebook)),
+        tuple(sorted(done)),
+        mode,
+        round(time.perf_counter() - started, 2),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def record_no_notebook(
+    course: Course, assignment: str, student: str, timestamp: bytes | None
+) -> None:
+    """A submission without a readable notebook: every grade cell 0, in one gradebook commit,
+    and an ``autograded/`` folder holding its timestamp (so a re-run skips it as graded)."""
+    from nbgrader.api import MissingEntry
+    from nbgrader.utils import parse_utc
+
+    try:
+        stamp = parse_utc(timestamp.decode("utf-8", "replace").strip()) if timestamp else None
+    except ValueError:
+        stamp = None
+    with course.gradebook() as gb, nbgrader_warnings():
+        try:
+            gb.find_student(student)
+        except MissingEntry:
+            gb.add_student(student)
+        submission = gb.update_or_create_submission(
+            assignment, student, **({"timestamp": stamp} if stamp else {})
+        )
+        for notebook in submission.notebooks:
+            for grade_row in notebook.grades:
+                grade_row.auto_score = 0
+                grade_row.needs_manual_grade = False
+        gb.db.commit()
+    folder = course.step_dir("autograded") / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    if timestamp:
+        (folder / "timestamp.txt").write_bytes(timestamp)
+
+
+def already_graded(course: Course, assignment: str, students: Sequence[str]) -> set[str]:
+    """Students with a result for ``assignment`` in the gradebook and ``autograded/``, and no
+    newer submission since (nbgrader's own rule for skipping a submission)."""
+    from nbgrader.api import MissingEntry
+
+    found = set()
+    with course.gradebook() as gb:
+        for student in students:
+            try:
+                gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            graded = course.step_dir("autograded") / student / assignment
+            submitted = course.step_dir("submitted") / student / assignment
+            if not graded.is_dir():
+                continue
+            if _timestamp(submitted) > _timestamp(graded):
+                continue
+            found.add(student)
+    return found
+
+
+def _timestamp(folder: Path) -> str:
+    try:
+        return (folder / "timestamp.txt").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _grade_staged(
+    course: Course,
+    assignment: str,
+    staging: Staging,
+    screened: Mapping[str, Screened],
+    outcomes: dict[str, Outcome],
+    *,
+    jobs: int,
+    sandbox: bool,
+    limits: Limits | None,
+    progress: GradeProgress | None,
+    say: Callable[[str], None],
+) -> str:
+    """Grade the screened submissions in the staging area; commit each student whole."""
+    import nbformat
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from filmkit.grading.fastgrade import FastAutograde
+    from filmkit.grading.sandbox.pool import WorkerPool, cells_for_job, files_from_dir
+
+    staging.start()
+    for student, found in screened.items():
+        folder = staging.submitted(student)
+        for name, data in found.files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        folder.mkdir(parents=True, exist_ok=True)
+    config = Config(json.loads(json.dumps(course.config, default=str)))
+    config.merge(course.config)
+    relative = staging.root.relative_to(course.root)
+    config.CourseDirectory.submitted_directory = str(relative / "submitted")
+    config.CourseDirectory.autograded_directory = str(relative / "autograded")
+    config.CourseDirectory.db_url = f"sqlite:///{staging.gradebook}"
+    config.CourseDirectory.assignment_id = assignment
+    config.CourseDirectory.student_id = "*"
+    config.Autograde.force = True
+    config.Autograde.create_student = True
+    timeout = course.config.Execute.get("timeout", None)
+    limits = limits or Limits(cell_timeout=float(timeout) if timeout else Limits.cell_timeout)
+    source_dir = course.step_dir("source") / assignment
+    source_notebooks = sorted(source_dir.glob("*.ipynb"))
+    warmup = None
+    if source_notebooks:  # trusted: the instructor's own notebook shows what gets imported
+        nb = nbformat.read(source_notebooks[0], as_version=4)
+        warmup = (cells_for_job(nb), files_from_dir(source_dir))
+    log_dir = staging.root.parent / "logs"
+    errors = _ErrorLog()
+    committed: list[str] = []
+    pool = WorkerPool(
+        jobs=min(jobs, len(screened)),
+        limits=limits,
+        log_dir=log_dir,
+        sandbox=sandbox,
+        warmup=warmup,
+    )
+    if pool.warning:
+        say(pool.warning)
+    app = FastAutograde(coursedir=CourseDirectory(config=config), config=config)
+    app.log.addHandler(errors)
+
+    def on_student(student: str) -> None:
+        staging.commit(student)
+        committed.append(student)
+        found = screened[student]
+        runs = [r for r in app.runs if r.student == student]
+        outcomes[student] = judge(student, assignment, found.status, found.notes, runs)
+        write_outcomes(course.root, assignment, outcomes)
         if progress is not None:
-            progress(f"autograding {student}'s {assignment} ({number} of {len(wanted)})")
+            progress(student, len(committed), len(screened))
+
+    from nbgrader.converters.base import NbGraderException
+
+    try:
+        with pool, nbgrader_warnings():
+            app.grade(pool, on_student=on_student)
+    except NbGraderException:
+        pass  # each failed student is reported below; the others are committed
+    finally:
+        app.log.removeHandler(errors)
+    for student in screened:
+        if student not in committed:
+            kept = outcomes.get(student)
+            why = errors.about(student) or "nbgrader could not grade it"
+            outcomes[student] = Outcome(
+                student,
+                assignment,
+                "failed",
+                f"{why} (previous result kept; log: {log_dir})",
+                kept.graded_at if kept else "",
+            )
+    staging.finish()
+    return pool.mode if not pool.warning else pool.warning
+
+
+class _ErrorLog(logging.Handler):
+    """Keeps nbgrader's error messages, to give each failed student a one-line reason."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def about(self, student: str) -> str:
+        for text in reversed(self.messages):
+            if student in text:
+                return text.strip().splitlines()[0][:300]
+        return ""
+
+
+def judge(
+    student: str,
+    assignment: str,
+    screened_status: str,
+    notes: Sequence[str],
+    runs: Sequence[NotebookRun],
+) -> Outcome:
+    """The status and one-line reason of a committed student."""
+    status = screened_status
+    reasons = list(notes)
+
+    def worse(new: str) -> None:
+        nonlocal status
+        if STATUSES.index(new) > STATUSES.index(status):
+            status = new
+
+    for run in runs:
+        result = run.result
+        for index in sorted(result.cells):
+            errors = [o for o in result.cells[index]["outputs"] if o["output_type"] == "error"]
+            names = {str(e.get("ename")) for e in errors}
+            where = run.grade_ids.get(index, f"cell {index + 1}")
+            if names & ENDED_ERRORS and result.status != "ok":
+                worse("killed")
+                ending = "hit a limit" if result.status in ("timeout", "output_limit") else "ended"
+                reasons.append(
+                    f"{run.notebook}: the run {ending} ({result.status}) at {where}; "
+                    "the cells after it scored 0"
+                )
+                break
+            limited = [LIMIT_ERRORS[n] for n in sorted(names) if n in LIMIT_ERRORS]
+            if limited:
+                worse("limit")
+                reasons.append(f"{run.notebook}: {where} {limited[0]}")
+    return Outcome(
+        student,
+        assignment,
+        status,
+        "; ".join(dict.fromkeys(reasons)),
+        _now(),
+    )
+
+
+def stock_autograde(
+    assignment: str, *, course: Path | None = None, students: Sequence[str] | None = None
+) -> GradeSummary:
+    """Stock ``nbgrader autograde`` through its API, one student at a time (a kernel per
+    notebook): what ``filmkit grade`` must score the same as, and is measured against."""
+    loaded = load_course(course)
+    loaded.require(assignment)
+    wanted = loaded.select_students(
+        assignment,
+        "submitted",
+        students,
+        what="submission",
+        hint=f"submitted/<student>/{assignment}/",
+    )
+    api = loaded.api()
+    for student in wanted:
         with nbgrader_warnings():
             check_result(
                 api.autograde(assignment, student, force=True, create=True),
-                f"nbgrader autograde of {student}'s {assignment} "
-                f"(submitted/{student}/{assignment})",
+                f"nbgrader autograde of {student}'s {assignment}",
             )
     return GradeSummary(assignment, tuple(wanted), scores(loaded, assignment, wanted))
 

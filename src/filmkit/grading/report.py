@@ -45,19 +45,32 @@ def released_table(released: Sequence[Released]) -> Table:
 
 
 def grade_table(summary: GradeSummary) -> Table:
-    table = Table(title=f"Autograded: {summary.assignment}", title_justify="left")
-    for column in ("student", "score", "max", "written answers to mark", "tests below full marks"):
+    graded, skipped = len(summary.graded), len(summary.skipped)
+    title = f"Autograded: {summary.assignment} ({graded} graded"
+    title += (
+        f", {skipped} already graded and skipped; --force grades them again)" if skipped else ")"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("student", "score", "max", "status", "reason", "tests below full marks"):
         table.add_column(column, justify="right" if column in ("score", "max") else "left")
     scores = summary.scores
-    for row in summary.totals().itertuples():
-        mine = scores[scores["student"] == row.student]
-        failed = mine.loc[mine["failed_tests"], "question"].tolist()
+    totals = summary.totals().set_index("student")
+    for student in summary.students:
+        outcome = summary.outcome(student)
+        style = "" if outcome.status == "graded" else "bold yellow"
+        if student in totals.index:
+            row = totals.loc[student]
+            mine = scores[scores["student"] == student]
+            failed = ", ".join(mine.loc[mine["failed_tests"], "question"].tolist()) or "—"
+            numbers = (_number(row["score"]), _number(row["max_score"]))
+        else:
+            failed, numbers = "—", ("—", "—")
         table.add_row(
-            str(row.student),
-            _number(row.score),
-            _number(row.max_score),
-            str(row.to_mark),
-            ", ".join(failed) or "—",
+            escape(student),
+            *numbers,
+            f"[{style}]{outcome.status}[/]" if style else outcome.status,
+            escape(outcome.reason) or "—",
+            failed,
         )
     return table
 

@@ -123,7 +123,7 @@ def main(
     for assignment in assignments:
         handed_in = term.students(assignment)
         say(f"Autograding {assignment}: {len(handed_in)} submissions")
-        grade.main(assignment, course=root, progress=say)
+        grade.main(assignment, course=root, message=say)
     seconds["autograde"] = time.perf_counter() - started
 
     started = time.perf_counter()

@@ -1,0 +1,424 @@
+"""How much faster ``filmkit grade`` autogrades than stock ``nbgrader autograde``, same scores.
+
+One run builds a course once (a copy of ``assignments/``: ``nbgrader_config.py`` and ``source/``),
+releases the assignment and hands in N submissions, copies of the specimens of
+``tests/fixtures/specimens/`` (full-01, partial-01, …, full-02, …). The course is then copied
+twice, so both graders start from the same files and the same gradebook:
+
+* stock: ``filmkit.grading.grade.stock_autograde``, nbgrader's own autograde through its API, one
+  student at a time, a fresh kernel per notebook;
+* filmkit: ``filmkit.grading.grade.main(force=True, jobs=J)``, nbgrader's Autograde with only the
+  execution replaced by sandboxed fork-server workers.
+
+Each time is the wall time of the whole call (start-up of its workers or kernels, gradebook
+writes, everything), after the imports both need have been done once. Then every grade cell of
+every submission is compared (auto_score, score, max_score, needs_manual_grade, failed_tests),
+and each student's total.
+
+The floor is what running the same notebooks costs with nothing of nbgrader around it: the N
+sanitized notebooks (hidden tests included) that stock wrote to ``autograded/``, outputs cleared,
+each executed by bare ``nbclient`` in a fresh ``python3`` kernel in its own folder, one after the
+other, and also J at a time in separate processes.
+
+The run fails (exit status 1) if any score differs or if filmkit is less than 4x as fast as stock.
+
+Usage: uv run python benchmarks/grade.py [--submissions 60] [--jobs J] [--skip-stock]
+       [--skip-floor] [--keep] [--json PATH]        (``make bench`` runs it with the defaults)
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+TARGET = 4.0  # filmkit must grade at least this many times as fast as stock nbgrader
+COMPARED = ["auto_score", "score", "max_score", "needs_manual_grade", "failed_tests"]
+KEY = ["student", "notebook", "question"]
+SIDES = {"left_only": "stock", "right_only": "filmkit"}
+WARM_MODULES = (
+    "nbformat",
+    "nbclient",
+    "nbgrader.api",
+    "nbgrader.apps",
+    "nbgrader.converters",
+    "nbgrader.preprocessors",
+    "filmkit.grading.fastgrade",
+    "filmkit.grading.sandbox.pool",
+)
+
+
+def quiet() -> None:
+    """This is a script: hide the known noise of the Jupyter stack (deprecations, zmq)."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*Proactor event loop.*")
+    warnings.filterwarnings("ignore", message=".*Jupyter is migrating its paths.*")
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# --------------------------------------------------------------------------- the course
+
+
+def build_course(root: Path, assignment: str, submissions: int) -> list[str]:
+    """A fresh course at ``root``, ``assignment`` released, ``submissions`` handed in."""
+    from filmkit.grading import release
+    from filmkit.grading.course import CONFIG_FILE, load_course
+
+    origin = load_course()
+    root.mkdir(parents=True)
+    shutil.copy2(origin.root / CONFIG_FILE, root / CONFIG_FILE)
+    shutil.copytree(origin.step_dir("source"), root / "source")
+    release.main([assignment], course=root)
+    return hand_in_copies(root, assignment, submissions)
+
+
+def hand_in_copies(root: Path, assignment: str, submissions: int) -> list[str]:
+    """Hand in the specimens round-robin as students ``<specimen>-01``, ``-02``, …"""
+    from filmkit.grading.course import load_course
+    from filmkit.grading.specimens import hand_in, load_specimens
+
+    course = load_course(root)
+    specimens = load_specimens(assignment)
+    students = []
+    for i in range(submissions):
+        specimen = specimens[i % len(specimens)]
+        student = f"{specimen.student}-{i // len(specimens) + 1:02d}"
+        hand_in(course, dataclasses.replace(specimen, student=student))
+        students.append(student)
+    return students
+
+
+def notebooks_per_submission(root: Path, assignment: str) -> int:
+    return len(list((root / "release" / assignment).glob("*.ipynb")))
+
+
+def warm_imports() -> None:
+    """The one-off imports both graders need, so that neither time includes them."""
+    import importlib
+
+    for module in WARM_MODULES:
+        importlib.import_module(module)
+
+
+# --------------------------------------------------------------------------- the graders
+
+
+def time_stock(root: Path, assignment: str) -> tuple[float, Any]:
+    from filmkit.grading.grade import stock_autograde
+
+    started = time.perf_counter()
+    summary = stock_autograde(assignment, course=root)
+    return time.perf_counter() - started, summary
+
+
+@contextlib.contextmanager
+def recording_templates() -> Iterator[list[dict[str, Any]]]:
+    """What the worker pool says about its templates (start-up, warm-up), kept as it closes."""
+    from filmkit.grading.sandbox import pool
+
+    seen: list[dict[str, Any]] = []
+    original = pool.WorkerPool.close
+
+    def close(self: Any) -> None:
+        seen.extend(self.template_info())
+        original(self)
+
+    pool.WorkerPool.close = close  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        pool.WorkerPool.close = original  # type: ignore[method-assign]
+
+
+def time_fast(root: Path, assignment: str, jobs: int) -> tuple[float, Any, list[dict[str, Any]]]:
+    from filmkit.grading import grade
+
+    with recording_templates() as templates:
+        started = time.perf_counter()
+        summary = grade.main(assignment, course=root, jobs=jobs, force=True)
+        seconds = time.perf_counter() - started
+    return seconds, summary, templates
+
+
+def describe_templates(templates: list[dict[str, Any]]) -> str:
+    if not templates:
+        return "n/a"
+    parts = []
+    for t in templates:
+        warm = (t.get("warmup") or {}).get("status", "none")
+        parts.append(
+            f"isolate={t.get('isolate')} start {t.get('spawn_s', 0):.2f} s "
+            f"(imports {t.get('imports_s', 0):.2f} s), warm-up {warm}"
+        )
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- the floor
+
+
+def sanitized_notebooks(root: Path, assignment: str) -> list[tuple[str, str]]:
+    """(notebook JSON with outputs cleared, its folder) of every notebook in ``autograded/``."""
+    import nbformat
+
+    found = []
+    for path in sorted((root / "autograded").glob(f"*/{assignment}/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        found.append((nbformat.writes(nb), str(path.parent)))
+    return found
+
+
+def execute_bare(nb_json: str, folder: str, timeout: int, extra: list[str]) -> float:
+    """Run one notebook with bare nbclient in a fresh kernel; its wall time."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    quiet()
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader sets it while it executes
+    nb = nbformat.reads(nb_json, as_version=4)
+    started = time.perf_counter()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        extra_arguments=extra,
+        resources={"metadata": {"path": folder}},
+    ).execute()
+    return time.perf_counter() - started
+
+
+def time_floor(
+    notebooks: list[tuple[str, str]], timeout: int, extra: list[str], jobs: int
+) -> float:
+    """Wall time of the bare runs: one after the other (``jobs`` 1) or ``jobs`` processes."""
+    started = time.perf_counter()
+    if jobs == 1:
+        for nb_json, folder in notebooks:
+            execute_bare(nb_json, folder, timeout, extra)
+    else:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            runs = [pool.submit(execute_bare, nb, d, timeout, extra) for nb, d in notebooks]
+            for run in runs:
+                run.result()
+    return time.perf_counter() - started
+
+
+def execute_settings(root: Path) -> tuple[int, list[str]]:
+    """The cell timeout and kernel arguments nbgrader's Execute gets from the course config."""
+    from filmkit.grading.course import load_course
+
+    execute = load_course(root).config.Execute
+    return int(execute.get("timeout", 30)), list(execute.get("extra_arguments", []))
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+def compare(stock: Any, fast: Any) -> tuple[int, list[str]]:
+    """(grade cells compared, one line per difference) between two GradeSummary's scores."""
+    a, b = stock.scores, fast.scores
+    merged = a.merge(b, on=KEY, how="outer", suffixes=("_stock", "_fast"), indicator=True)
+    differences = [
+        f"{'/'.join(map(str, row[KEY]))}: only in {SIDES[row['_merge']]}"
+        for _, row in merged[merged["_merge"] != "both"].iterrows()
+    ]
+    both = merged[merged["_merge"] == "both"]
+    for column in COMPARED:
+        ours, theirs = both[f"{column}_fast"], both[f"{column}_stock"]
+        same = (ours == theirs) | (ours.isna() & theirs.isna())
+        for _, row in both[~same].iterrows():
+            differences.append(
+                f"{'/'.join(map(str, row[KEY]))}: {column} stock {row[f'{column}_stock']!r}, "
+                f"filmkit {row[f'{column}_fast']!r}"
+            )
+    totals = stock.totals().merge(fast.totals(), on="student", suffixes=("_stock", "_fast"))
+    for _, row in totals.iterrows():
+        for column in ("score", "max_score"):
+            if row[f"{column}_stock"] != row[f"{column}_fast"]:
+                differences.append(
+                    f"{row['student']} total {column}: stock {row[f'{column}_stock']}, "
+                    f"filmkit {row[f'{column}_fast']}"
+                )
+    return len(both), differences
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def row(label: str, seconds: float | None, notebooks: int, note: str = "") -> str:
+    if seconds is None:
+        return f"  {label:<34} {'skipped':>9}"
+    each = seconds / notebooks
+    return f"  {label:<34} {seconds:8.1f} s  {each:6.2f} s/notebook  {note}".rstrip()
+
+
+def report(figures: dict[str, Any]) -> None:
+    n = figures["notebooks"]
+    stock, fast = figures["stock_s"], figures["filmkit_s"]
+    floor1, floorj = figures["floor_sequential_s"], figures["floor_parallel_s"]
+    jobs = figures["jobs"]
+    print()
+    print(
+        f"{figures['assignment']}: {figures['submissions']} submissions, {n} notebooks "
+        f"(specimens: {', '.join(figures['specimens'])})"
+    )
+    print(row("stock nbgrader autograde", stock, n, f"load {figures.get('load_stock', '')}"))
+    print(row(f"filmkit grade --jobs {jobs}", fast, n, f"load {figures['load_filmkit']}"))
+    print(row("floor: bare nbclient, sequential", floor1, n, f"load {figures.get('load_floor')}"))
+    print(row(f"floor: bare nbclient, {jobs} processes", floorj, n))
+    if stock is not None:
+        print(
+            f"  ratio stock / filmkit: {stock / fast:.1f}x "
+            f"({n / stock * 60:.1f} vs {n / fast * 60:.1f} notebooks per minute)"
+        )
+    if floor1 is not None:
+        print(
+            f"  filmkit vs floor: {floor1 / fast:.1f}x faster than sequential bare nbclient, "
+            f"{floorj / fast:.1f}x faster than {jobs} parallel"
+        )
+    print(f"  sandbox: {figures['sandbox']}")
+    print(f"  workers: {figures['templates']}")
+    print(f"  filmkit statuses: {figures['statuses']}")
+    print(
+        f"  machine: {figures['cpus']} CPUs, load average (1/5/15 min) "
+        f"{figures['load_start']} at start, {figures['load_end']} at end"
+    )
+
+
+def verdict(figures: dict[str, Any], differences: list[str]) -> int:
+    if figures["stock_s"] is None:
+        print("stock nbgrader skipped: scores not compared, no ratio")
+        return 0
+    failed = 0
+    print(
+        f"grade cells compared: {figures['grade_cells_compared']}, differences: {len(differences)}"
+    )
+    for line in differences[:10]:
+        print(f"  {line}")
+    if differences:
+        print(f"FAIL: {len(differences)} score difference(s) between stock nbgrader and filmkit")
+        failed = 1
+    ratio = figures["ratio"]
+    if ratio < TARGET:
+        print(f"FAIL: filmkit is {ratio:.1f}x as fast as stock nbgrader; the target is {TARGET}x")
+        failed = 1
+    if not failed:
+        print(f"OK: identical scores, {ratio:.1f}x stock nbgrader's throughput (target {TARGET}x)")
+    return failed
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run(args: argparse.Namespace, scratch: Path) -> tuple[dict[str, Any], list[str]]:
+    from filmkit.grading.specimens import load_specimens
+
+    figures: dict[str, Any] = {
+        "assignment": args.assignment,
+        "submissions": args.submissions,
+        "jobs": args.jobs,
+        "cpus": os.cpu_count(),
+        "load_start": load(),
+        "specimens": [s.student for s in load_specimens(args.assignment)],
+    }
+    say(f"building the course with {args.submissions} submissions in {scratch}")
+    build_course(scratch / "base", args.assignment, args.submissions)
+    figures["notebooks"] = args.submissions * notebooks_per_submission(
+        scratch / "base", args.assignment
+    )
+    for copy in ("stock", "fast"):
+        shutil.copytree(scratch / "base", scratch / copy)
+    warm_imports()
+
+    say(f"filmkit grade, {args.jobs} jobs")
+    figures["load_filmkit"] = load()
+    fast_s, fast, templates = time_fast(scratch / "fast", args.assignment, args.jobs)
+    figures.update(filmkit_s=round(fast_s, 2), sandbox=fast.sandbox)
+    figures["templates"] = describe_templates(templates)
+    statuses: dict[str, int] = {}
+    for student in fast.students:
+        status = fast.outcome(student).status
+        statuses[status] = statuses.get(status, 0) + 1
+    figures["statuses"] = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+
+    differences: list[str] = []
+    figures.update(stock_s=None, ratio=None)
+    if not args.skip_stock:
+        say("stock nbgrader autograde, one student at a time")
+        figures["load_stock"] = load()
+        stock_s, stock = time_stock(scratch / "stock", args.assignment)
+        figures.update(stock_s=round(stock_s, 2), ratio=round(stock_s / fast_s, 2))
+        figures["grade_cells_compared"], differences = compare(stock, fast)
+        figures["differences"] = differences
+
+    figures.update(floor_sequential_s=None, floor_parallel_s=None)
+    if not args.skip_floor:
+        graded = scratch / ("fast" if args.skip_stock else "stock")
+        notebooks = sanitized_notebooks(graded, args.assignment)
+        timeout, extra = execute_settings(graded)
+        say(f"floor: {len(notebooks)} notebooks with bare nbclient, one after the other")
+        figures["load_floor"] = load()
+        figures["floor_sequential_s"] = round(time_floor(notebooks, timeout, extra, 1), 2)
+        say(f"floor: the same, {args.jobs} processes")
+        figures["floor_parallel_s"] = round(time_floor(notebooks, timeout, extra, args.jobs), 2)
+    figures["load_end"] = load()
+    return figures, differences
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--assignment", default="01-genre-shifts")
+    parser.add_argument("--submissions", type=int, default=60, metavar="N")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--skip-stock", action="store_true", help="time filmkit only")
+    parser.add_argument("--skip-floor", action="store_true", help="no bare nbclient runs")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures here")
+    args = parser.parse_args()
+    quiet()
+
+    scratch = Path(tempfile.mkdtemp(prefix="filmkit-bench-grade-"))
+    try:
+        figures, differences = run(args, scratch)
+    finally:
+        if args.keep:
+            print(f"courses kept in {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    report(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        print(f"figures written to {args.json}")
+    return verdict(figures, differences)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,455 @@
+"""``filmkit grade`` on hostile and broken submissions (tests/hostile.py), all in one run.
+
+One course, one release of 01-genre-shifts. First the honest specimens (``full``, ``partial``,
+``blank``) and an ``alumnus`` are graded alone: their gradebook scores are what every case's
+expected scores are computed from. Then every case of the catalogue is handed in and graded in
+ONE run beside the honest specimens again, with small limits; the alumnus is not graded again,
+so its rows show whether anything else in the gradebook changed.
+
+Grading runs against a copy of the source texts (``FILMKIT_ROOT`` points at it while grading),
+so a submission that escaped could only damage the copy, and the copy is what is checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from filmkit.corpus import load_corpus
+from filmkit.grading import export, grade, release
+from filmkit.grading.course import Course, load_course
+from filmkit.grading.outcome import read_outcomes
+from filmkit.grading.sandbox import bwrap
+from filmkit.grading.sandbox.pool import FIRST_UID, Limits
+from filmkit.grading.screen import released_notebooks, screen
+from filmkit.grading.specimens import hand_in, load_specimens
+
+from .conftest import REPO
+from .hostile import ALL, ALUMNUS, ASSIGNMENT, CASES, HONEST, NOTEBOOK, Case, Desk
+
+pytestmark = pytest.mark.slow
+
+LIMITS = Limits(cell_timeout=5, grace=1, nb_timeout=60, mem_bytes=1 << 30, nproc=64)
+JOBS = 2
+
+KNOWN_BUGS: Mapping[str, str] = {}  # case → why it fails (strict xfail); none now
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What grading must not change, taken before and after the hostile run."""
+
+    gradebook: dict[str, list[tuple[Any, ...]]]  # the alumnus's rows and the assignment's
+    submitted: dict[str, str]  # every submitted file → sha256
+    autograded_alumnus: dict[str, str]
+    texts: dict[str, str]  # the source texts the grader uses → sha256
+
+
+@dataclass(frozen=True)
+class Graded:
+    course: Course
+    desk: Desk
+    texts_root: Path  # holds the source_texts/ the grader used
+    alone: grade.GradeSummary  # the honest specimens (and the alumnus), graded alone
+    summary: grade.GradeSummary  # every case, with the honest specimens, in one run
+    before: Snapshot
+    after: Snapshot
+    seconds: float
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+_STUDENT_TABLES = ("student", "submitted_assignment", "submitted_notebook", "grade", "comment")
+
+
+def gradebook_rows(db: Path, student: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the assignment's tables, and the rows of ``student``'s result."""
+    submissions = "SELECT id FROM submitted_assignment WHERE student_id = :s"
+    notebooks = f"SELECT id FROM submitted_notebook WHERE assignment_id IN ({submissions})"
+    where = {
+        "student": "id = :s",
+        "submitted_assignment": "student_id = :s",
+        "submitted_notebook": f"assignment_id IN ({submissions})",
+        "grade": f"notebook_id IN ({notebooks})",
+        "comment": f"notebook_id IN ({notebooks})",
+    }
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        tables = [
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        for table in tables:
+            query = f"SELECT * FROM {table}" + (f" WHERE {where[table]}" if table in where else "")
+            rows[table] = sorted(connection.execute(query, {"s": student}).fetchall(), key=repr)
+    finally:
+        connection.close()
+    assert set(_STUDENT_TABLES) <= set(rows)
+    return rows
+
+
+def snapshot(course: Course, texts: Path) -> Snapshot:
+    return Snapshot(
+        gradebook_rows(course.root / "gradebook.db", ALUMNUS),
+        digests(course.step_dir("submitted")),
+        digests(course.step_dir("autograded") / ALUMNUS),
+        digests(texts),
+    )
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
+    check = bwrap.check_sandbox()
+    if not check.usable:  # never run fork bombs and file writers unsandboxed
+        pytest.skip(f"the hostile submissions run only in the sandbox: {check.reason}")
+    base = tmp_path_factory.mktemp("hostile")
+    root = base / "course"
+    (root / "source").mkdir(parents=True)
+    shutil.copy2(REPO / "assignments" / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "assignments" / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    texts_root = base / "project"
+    shutil.copytree(REPO / "source_texts", texts_root / "source_texts")
+    specimens = {
+        s.student: s
+        for s in load_specimens(ASSIGNMENT, folder=REPO / "tests" / "fixtures" / "specimens")
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FILMKIT_ROOT", str(texts_root))
+        release.main([ASSIGNMENT], course=root)
+        course = load_course(root)
+        for student in HONEST:
+            hand_in(course, specimens[student])
+        hand_in(course, dataclasses.replace(specimens["raises"], student=ALUMNUS))
+        alone = grade.main(
+            ASSIGNMENT, course=root, students=[*HONEST, ALUMNUS], jobs=JOBS, limits=LIMITS
+        )
+        desk = Desk(
+            course,
+            specimens,
+            base / "markers",
+            f"filmkit-hostile-{uuid.uuid4().hex[:12]}",
+            REPO,
+        )
+        desk.markers.mkdir()
+        for case in CASES:
+            case.build(desk, case.student)
+        before = snapshot(course, texts_root / "source_texts")
+        started = time.perf_counter()
+        summary = grade.main(
+            ASSIGNMENT,
+            course=root,
+            students=[*HONEST, *(c.student for c in CASES)],
+            jobs=JOBS,
+            limits=LIMITS,
+            force=True,
+        )
+        seconds = time.perf_counter() - started
+        after = snapshot(course, texts_root / "source_texts")
+        yield Graded(course, desk, texts_root, alone, summary, before, after, seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected scores, from the honest specimens graded alone
+
+Score = tuple[float, float | None, bool, float]  # score, auto_score, needs_manual_grade, max
+
+
+def per_cell(scores: pd.DataFrame, student: str) -> dict[str, Score]:
+    mine = scores[scores["student"] == student]
+    return {
+        str(row["question"]): (
+            float(row["score"]),
+            None if pd.isna(row["auto_score"]) else float(row["auto_score"]),
+            bool(row["needs_manual_grade"]),
+            float(row["max_score"]),
+        )
+        for row in mine.to_dict("records")
+    }
+
+
+def expected_scores(case: Case, baseline: pd.DataFrame) -> dict[str, Score]:
+    expect = case.expect
+    if expect.like is None:
+        return {}
+    honest = baseline[baseline["student"] == expect.like]
+    assert len(honest), f"{expect.like} was not graded alone"
+    questions = list(honest["question"])  # in released order
+    zero = set(questions) if expect.zero == ALL else set(expect.zero)
+    if expect.zero_from:
+        autograded = list(honest.loc[honest["kind"] == "autograded", "question"])
+        zero |= set(autograded[autograded.index(expect.zero_from) :])
+    assert zero <= set(questions), f"{case.student}: unknown grade cells {zero - set(questions)}"
+    like = per_cell(baseline, expect.like)
+    return {q: (0.0, 0.0, False, like[q][3]) if q in zero else like[q] for q in questions}
+
+
+def cell_text(course: Course, student: str, wanted: str) -> str:
+    """The text outputs (streams, results, errors) of one cell of an autograded notebook."""
+    path = course.step_dir("autograded") / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    (cell,) = [
+        c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == wanted
+    ]
+    parts = []
+    for output in cell.get("outputs", []):
+        text = output.get("text", "")
+        parts.append("".join(text) if isinstance(text, list) else text)
+        plain = output.get("data", {}).get("text/plain", "")
+        parts.append("".join(plain) if isinstance(plain, list) else plain)
+        parts.append(str(output.get("evalue", "")))
+    return "\n".join(parts)
+
+
+def case_params() -> list[Any]:
+    return [
+        pytest.param(
+            case,
+            id=case.student,
+            marks=[pytest.mark.xfail(reason=KNOWN_BUGS[case.student], strict=True)]
+            if case.student in KNOWN_BUGS
+            else [],
+        )
+        for case in CASES
+    ]
+
+
+@pytest.mark.parametrize("case", case_params())
+def test_each_case_gets_its_status_reason_and_scores(graded: Graded, case: Case) -> None:
+    outcome = graded.summary.outcome(case.student)
+    assert (outcome.status, case.student) == (case.status, case.student), outcome.reason
+    reason = outcome.reason
+    if case.status != "graded" or case.reason:
+        assert reason.strip() and "\n" not in reason and "\r" not in reason, repr(reason)
+        assert len(reason) <= 300, reason
+        for words in case.reason:
+            assert words in reason, f"{case.student}: {words!r} not in {reason!r}"
+        for words in case.not_reason:
+            assert words not in reason, f"{case.student}: {words!r} in {reason!r}"
+    else:
+        assert reason == "", reason
+    observed = per_cell(graded.summary.scores, case.student)
+    expected = expected_scores(case, graded.alone.scores)
+    assert observed == expected, f"{case.student}: expected {case.expect.describe()}"
+    for grade_id, text in case.output.items():
+        assert text in cell_text(graded.course, case.student, grade_id)
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.student) for c in CASES if c.status in ("unreadable", "missing")]
+)
+def test_screening_says_why_a_notebook_cannot_be_graded(graded: Graded, case: Case) -> None:
+    """What screen() makes of each unreadable or missing notebook (grade.py records it)."""
+    release_dir = graded.course.step_dir("release") / ASSIGNMENT
+    found = screen(case.student, graded.desk.folder(case.student), released_notebooks(release_dir))
+    assert found.status == case.status
+    assert not any(name.endswith(".ipynb") for name in found.files)  # nothing nbgrader can run
+    assert found.reason and "\n" not in found.reason
+    for words in case.reason:
+        assert words in found.reason
+    for words in case.not_reason:
+        assert words not in found.reason
+
+
+def test_the_catalogue_is_whole() -> None:
+    students = [c.student for c in CASES]
+    assert len(set(students)) == len(students)
+    assert not set(students) & {*HONEST, ALUMNUS}
+    described = [c.description for c in CASES]
+    assert all(d.strip() and "\n" not in d for d in described)
+
+
+# ---------------------------------------------------------------------------------------------
+# One bad submission never spoils anyone else's grade
+
+
+def test_honest_specimens_score_as_when_graded_alone(graded: Graded) -> None:
+    for student in HONEST:
+        together = per_cell(graded.summary.scores, student)
+        alone = per_cell(graded.alone.scores, student)
+        assert together == alone, student
+        assert graded.summary.outcome(student).status == "graded"
+        assert graded.summary.outcome(student).reason == ""
+    totals = graded.alone.totals().set_index("student")["score"]
+    # the baseline tells a working trick from a failed one: full > partial > blank == 0
+    assert totals["full"] > totals["partial"] > totals["blank"] == 0
+
+
+def test_the_run_was_sandboxed_and_quick(graded: Graded) -> None:
+    assert graded.summary.sandbox == "bwrap"
+    assert set(graded.summary.graded) == {*HONEST, *(c.student for c in CASES)} - {
+        c.student for c in CASES if c.status == "rejected"
+    }
+    assert graded.seconds < 150, f"the hostile run took {graded.seconds:.0f} s"
+
+
+def _uid(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _parent(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+            for line in status:
+                if line.startswith("PPid:"):
+                    return line.split()[1]
+    except OSError:
+        pass
+    return "0"
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def sandbox_leftovers(token: str) -> list[str]:
+    """Processes of the sandbox uids (64001+) that this test session started or that escaped
+    to the host's init, and any process that carries the cases' token."""
+    found = []
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    for pid in pids:
+        if pid == str(os.getpid()):
+            continue
+        cmdline = _cmdline(pid)
+        uid = _uid(pid)
+        if token in cmdline:
+            found.append(f"{pid} uid={uid} {cmdline[:120]}")
+            continue
+        if uid is None or not FIRST_UID <= uid < FIRST_UID + 1000:
+            continue
+        # walk up to the first root-owned ancestor: the bwrap that holds it (another run's
+        # sandbox is left alone), or init if it escaped; ours are all below this process
+        ancestor = _parent(pid)
+        while ancestor not in ("0", "1") and _uid(ancestor) != 0:
+            ancestor = _parent(ancestor)
+        chain, mine = ancestor, False
+        while chain not in ("0",):
+            if chain == str(os.getpid()):
+                mine = True
+                break
+            chain = _parent(chain)
+        if mine or ancestor in ("0", "1"):
+            found.append(f"{pid} uid={uid} {cmdline[:120]}")
+    return found
+
+
+def test_no_process_is_left_running(graded: Graded) -> None:
+    assert "BACKGROUND STARTED 2" in cell_text(
+        graded.course, "background-processes", "first_mention"
+    ), "the background processes never started: this test would prove nothing"
+    deadline = time.monotonic() + 10
+    left = sandbox_leftovers(graded.desk.token)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = sandbox_leftovers(graded.desk.token)
+    assert left == []
+
+
+def test_reading_finds_no_hidden_test_solution_gradebook_or_other_work(graded: Graded) -> None:
+    text = cell_text(graded.course, "reads-hidden-tests", "genre_counts")
+    found = re.search(r"SPY scanned (\d+) files; found: (.*)", text)
+    assert found is not None, text[:500]
+    assert int(found.group(1)) > 0, "the walk of the filesystem read nothing"
+    assert found.group(2) == "[]"
+
+
+@pytest.mark.parametrize(
+    ("student", "targets"),
+    [("writes-gradebook", 3), ("writes-source-texts", 13), ("writes-other-student", 5)],
+)
+def test_every_write_outside_the_sandbox_is_denied(
+    graded: Graded, student: str, targets: int
+) -> None:
+    lines = [
+        line for line in cell_text(graded.course, student, "genre_counts").splitlines() if line
+    ]
+    assert [line for line in lines if not line.startswith("DENIED")] == []
+    assert len(lines) == targets, lines
+
+
+def test_host_files_are_untouched(graded: Graded) -> None:
+    before, after = graded.before, graded.after
+    assert after.texts == before.texts and len(after.texts) > 5
+    load_corpus(graded.texts_root)  # the texts the grader used still pass their checksums
+    load_corpus(REPO)
+    assert after.submitted == before.submitted, "grading changed a submitted file"
+    assert after.autograded_alumnus == before.autograded_alumnus
+    assert after.autograded_alumnus, "the alumnus has no autograded result to protect"
+    root = graded.course.root
+    assert not [p for p in root.rglob("pwned.txt")]
+    assert sorted(graded.desk.markers.iterdir()) == []
+    assert sorted(Path("/tmp").glob("filmkit-hostile-*")) == []
+    for student in ("pandas-py", "sitecustomize-py"):
+        copied = graded.course.step_dir("autograded") / student / ASSIGNMENT
+        assert {"pandas.py", "sitecustomize.py"} & {p.name for p in copied.iterdir()}
+        nb = (copied / f"{NOTEBOOK}.ipynb").read_text(encoding="utf-8")
+        assert "SHADOWED" not in nb
+
+
+def test_other_gradebook_rows_are_unchanged(graded: Graded) -> None:
+    before, after = graded.before.gradebook, graded.after.gradebook
+    assert before["grade"], "the alumnus has no grades to protect"
+    assert after == before
+    db = graded.course.root / "gradebook.db"
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        students = {r[0] for r in connection.execute("SELECT id FROM student")}
+        tampered = connection.execute("SELECT count(*) FROM grade WHERE manual_score = 99")
+        assert tampered.fetchone() == (0,)
+    finally:
+        connection.close()
+    assert "mallory" not in students
+    # nobody but the students graded (the rejected id has no row)
+    assert students == {ALUMNUS, *graded.summary.scores["student"]}
+    assert "x[1]" not in students
+
+
+def test_the_summaries_say_each_status_and_reason(graded: Graded, tmp_path: Path) -> None:
+    summary = graded.summary
+    recorded = read_outcomes(graded.course.root, ASSIGNMENT)
+    for student in summary.students:
+        assert recorded[student] == summary.outcome(student)
+    totals = summary.totals().set_index("student")
+    for student in totals.index:
+        assert totals.loc[student, "status"] == summary.outcome(student).status
+        assert totals.loc[student, "reason"] == summary.outcome(student).reason
+    exported = export.main(course=graded.course.root, out=tmp_path / "grades.csv")
+    table = pd.read_csv(exported.per_question_csv, keep_default_na=False, dtype=str)
+    assert {"status", "reason"} <= set(table.columns)
+    for student in summary.students:
+        rows = table[(table["student"] == student) & (table["assignment"] == ASSIGNMENT)]
+        outcome = summary.outcome(student)
+        assert len(rows) >= 1, student
+        assert set(rows["status"]) == {outcome.status}, student
+        assert set(rows["reason"]) == {outcome.reason}, student
