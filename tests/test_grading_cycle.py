@@ -318,6 +318,10 @@ def visible_text(path: Path) -> str:
     return "\n".join(texts)
 
 
+def without_blank_lines(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if line.strip())
+
+
 def leaked(text: str, lines: list[str], allowed: str = "") -> list[str]:
     flat = " ".join(text.split())
     mine = " ".join(allowed.split())
@@ -396,7 +400,9 @@ def test_stock_autograde_feedback_and_export_agree(term_run: Term, tmp_path: Pat
     assert api.generate_feedback("01-genre-shifts", "partial")["success"]
     stock_page = copy / "feedback/partial/01-genre-shifts/genre-shifts.html"
     ours = term_run.course.root / "feedback/partial/01-genre-shifts/genre-shifts.html"
-    assert visible_text(stock_page) == visible_text(ours)
+    # ipykernel sometimes sends one print as two stream messages (its 0.2 s flush timer), and
+    # nbconvert renders each as its own block: compare the text, not how it was chunked
+    assert without_blank_lines(visible_text(stock_page)) == without_blank_lines(visible_text(ours))
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         CsvExportPlugin(config=config, to=str(tmp_path / "stock.csv")).export(gb)
     assert (tmp_path / "stock.csv").read_bytes() == term_run.grades_csv

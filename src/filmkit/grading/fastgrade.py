@@ -256,6 +256,6 @@ class FastAutograde(Autograde):  # type: ignore[misc]
                 for sanitizer in sanitizers:
                     nb, resources = sanitizer(nb, resources)
                 cells = cells_for_job(nb)
-                own = {f"{notebook}.ipynb": base64.b64encode(Path(path).read_bytes()).decode()}
+                own = self._own_notebook(student, notebook)
                 future = self.pool.submit(cells, {**files, **own})
                 self.registry[(student, notebook)] = (fingerprint(cells), future)

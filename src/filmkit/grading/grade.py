@@ -16,6 +16,7 @@ whole as soon as it is complete; record each student's status and reason
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -142,27 +143,21 @@ def main(
     screened = {
         s: screen(s, loaded.step_dir("submitted") / s / assignment, released) for s in to_grade
     }
+    gradeable, no_notebook = [], []
     for student, found in screened.items():
         if found.status == "rejected":
             kept = outcomes.get(student)
             outcomes[student] = Outcome(
                 student, assignment, "rejected", found.reason, kept.graded_at if kept else ""
             )
-    no_notebook = []
-    for student in [s for s in to_grade if screened[s].status != "rejected"]:
-        if not any(name.endswith(".ipynb") for name in screened[student].files):
-            no_notebook.append(student)
+        elif found.has_notebook:
+            gradeable.append(student)
+        else:
             # nothing nbgrader would find (it globs notebooks): score 0 as nbgrader does a
             # missing notebook, recorded here in one commit
-            found = screened[student]
+            no_notebook.append(student)
             record_no_notebook(loaded, assignment, student, found.files.get("timestamp.txt"))
             outcomes[student] = Outcome(student, assignment, found.status, found.reason, _now())
-    gradeable = [
-        s
-        for s in to_grade
-        if screened[s].status != "rejected"
-        and any(name.endswith(".ipynb") for name in screened[s].files)
-    ]
     mode = ""
     if gradeable:
         mode = _grade_staged(
@@ -278,7 +273,6 @@ def _grade_staged(
     """Grade the screened submissions in the staging area; commit each student whole."""
     import nbformat
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
 
     from filmkit.grading.fastgrade import FastAutograde
     from filmkit.grading.sandbox.pool import WorkerPool, cells_for_job, files_from_dir
@@ -289,9 +283,7 @@ def _grade_staged(
         for name, data in found.files.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
-        folder.mkdir(parents=True, exist_ok=True)
-    config = Config(json.loads(json.dumps(course.config, default=str)))
-    config.merge(course.config)
+    config = copy.deepcopy(course.config)
     relative = staging.root.relative_to(course.root)
     config.CourseDirectory.submitted_directory = str(relative / "submitted")
     config.CourseDirectory.autograded_directory = str(relative / "autograded")
@@ -392,22 +384,24 @@ def judge(
 
     for run in runs:
         result = run.result
+        running = result.info.get("running")  # the cell a stopped run was in, when known
         for index in sorted(result.cells):
             errors = [o for o in result.cells[index]["outputs"] if o["output_type"] == "error"]
             names = {str(e.get("ename")) for e in errors}
             where = run.grade_ids.get(index, f"cell {index + 1}")
-            if names & ENDED_ERRORS and result.status != "ok":
-                worse("killed")
-                ending = "hit a limit" if result.status in ("timeout", "output_limit") else "ended"
-                reasons.append(
-                    f"{run.notebook}: the run {ending} ({result.status}) at {where}; "
-                    "the cells after it scored 0"
-                )
-                break
             limited = [LIMIT_ERRORS[n] for n in sorted(names) if n in LIMIT_ERRORS]
             if limited:
                 worse("limit")
                 reasons.append(f"{run.notebook}: {where} {limited[0]}")
+            stopped_here = index == running if isinstance(running, int) else names & ENDED_ERRORS
+            if result.status != "ok" and stopped_here:
+                worse("killed")
+                ending = "hit a limit" if result.status in ("timeout", "output_limit") else "ended"
+                reasons.append(
+                    f"{run.notebook}: the run {ending} ({result.status}) at {where}; "
+                    "every cell from there on scored 0"
+                )
+                break
     return Outcome(
         student,
         assignment,

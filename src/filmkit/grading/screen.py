@@ -44,6 +44,10 @@ class Screened:
         self.notes.append(note)
 
     @property
+    def has_notebook(self) -> bool:
+        return any(name.endswith(".ipynb") for name in self.files)
+
+    @property
     def reason(self) -> str:
         return "; ".join(self.notes)
 

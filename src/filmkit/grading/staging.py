@@ -75,8 +75,8 @@ class Staging:
         return self.course_root / "gradebook.db"
 
     def start(self) -> None:
-        """A fresh staging area with a consistent copy of the gradebook."""
-        recover(self)
+        """A fresh staging area with a consistent copy of the gradebook (after :func:`recover`
+        has finished whatever a killed run left)."""
         if self.root.exists():
             shutil.rmtree(self.root)
         self.root.mkdir(parents=True)
