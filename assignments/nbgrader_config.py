@@ -26,7 +26,7 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # replaces the tracebacks of the cells that had them; ClearMarkScheme removes mark schemes.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "filmkit.grading.feedback_scrub.ClearHiddenTestsAndTracebacks",
+    "filmkit.course.feedback_scrub.ClearHiddenTestsAndTracebacks",
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

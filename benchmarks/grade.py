@@ -55,7 +55,7 @@ WARM_MODULES = (
     "nbgrader.converters",
     "nbgrader.preprocessors",
     "filmkit.grading.fastgrade",
-    "filmkit.grading.sandbox.pool",
+    "filmkit.grading.pool",
 )
 
 
@@ -81,8 +81,8 @@ def load() -> str:
 
 def build_course(root: Path, assignment: str, submissions: int) -> list[str]:
     """A fresh course at ``root``, ``assignment`` released, ``submissions`` handed in."""
-    from filmkit.grading import release
-    from filmkit.grading.course import CONFIG_FILE, load_course
+    from filmkit.course import release
+    from filmkit.course.folder import CONFIG_FILE, load_course
 
     origin = load_course()
     root.mkdir(parents=True)
@@ -94,8 +94,8 @@ def build_course(root: Path, assignment: str, submissions: int) -> list[str]:
 
 def hand_in_copies(root: Path, assignment: str, submissions: int) -> list[str]:
     """Hand in the specimens round-robin as students ``<specimen>-01``, ``-02``, …"""
-    from filmkit.grading.course import load_course
-    from filmkit.grading.specimens import hand_in, load_specimens
+    from filmkit.course.folder import load_course
+    from filmkit.course.specimens import hand_in, load_specimens
 
     course = load_course(root)
     specimens = load_specimens(assignment)
@@ -134,7 +134,7 @@ def time_stock(root: Path, assignment: str) -> tuple[float, Any]:
 @contextlib.contextmanager
 def recording_templates() -> Iterator[list[dict[str, Any]]]:
     """What the worker pool says about its templates (start-up, warm-up), kept as it closes."""
-    from filmkit.grading.sandbox import pool
+    from filmkit.grading import pool
 
     seen: list[dict[str, Any]] = []
     original = pool.WorkerPool.close
@@ -231,7 +231,7 @@ def time_floor(
 
 def execute_settings(root: Path) -> tuple[int, list[str]]:
     """The cell timeout and kernel arguments nbgrader's Execute gets from the course config."""
-    from filmkit.grading.course import load_course
+    from filmkit.course.folder import load_course
 
     execute = load_course(root).config.Execute
     return int(execute.get("timeout", 30)), list(execute.get("extra_arguments", []))
@@ -337,7 +337,7 @@ def verdict(figures: dict[str, Any], differences: list[str]) -> int:
 
 
 def run(args: argparse.Namespace, scratch: Path) -> tuple[dict[str, Any], list[str]]:
-    from filmkit.grading.specimens import load_specimens
+    from filmkit.course.specimens import load_specimens
 
     figures: dict[str, Any] = {
         "assignment": args.assignment,

@@ -31,9 +31,9 @@ from typing import Any, Final
 
 import nbformat
 
-from filmkit.grading.course import Course
-from filmkit.grading.leaks import secrets_of
-from filmkit.grading.specimens import SUBMITTED_AT, Specimen, hand_in
+from filmkit.course.folder import Course
+from filmkit.course.leaks import secrets_of
+from filmkit.course.specimens import SUBMITTED_AT, Specimen, hand_in
 
 ASSIGNMENT: Final = "01-genre-shifts"
 NOTEBOOK: Final = "genre-shifts"  # the released notebook's name (without .ipynb)

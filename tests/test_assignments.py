@@ -15,10 +15,10 @@ import pytest
 
 from filmkit import analysis
 from filmkit.check import check_markdown
-from filmkit.grading import authoring
-from filmkit.grading.course import load_course
-from filmkit.grading.leaks import find_leaks, secrets_of
-from filmkit.grading.specimens import EXPECTATIONS, load_specimens
+from filmkit.course import authoring
+from filmkit.course.folder import load_course
+from filmkit.course.leaks import find_leaks, secrets_of
+from filmkit.course.specimens import EXPECTATIONS, load_specimens
 
 from .conftest import REPO
 
@@ -56,7 +56,7 @@ def test_the_course_has_the_three_numbered_assignments() -> None:
 
 def test_committed_notebooks_match_their_descriptions() -> None:
     stale = authoring.build_sources(COURSE, check=True)
-    assert stale == [], f"run `python -m filmkit.grading.authoring` to rewrite {stale}"
+    assert stale == [], f"run `python -m filmkit.course.authoring` to rewrite {stale}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

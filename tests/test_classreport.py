@@ -22,12 +22,13 @@ from click.testing import CliRunner
 
 from filmkit.cli import main as cli
 from filmkit.corpus import Corpus
+from filmkit.course import classreport, release
+from filmkit.course.folder import Course, GradingError, load_course
+from filmkit.course.specimens import hand_in, load_specimens
 from filmkit.evidence import verify
 from filmkit.figures import STATUS_COLOURS
-from filmkit.grading import classreport, grade, release
-from filmkit.grading.course import Course, GradingError, load_course
+from filmkit.grading import grade
 from filmkit.grading.outcome import Outcome, outcomes_path, write_outcomes
-from filmkit.grading.specimens import hand_in, load_specimens
 from filmkit.quotations import extract_quotations
 from filmkit.sitebuild.plotly_offline import plotly_js
 from filmkit.teaching import CONTENT_TERMS, WITHHELD_LABELS, withheld_paragraphs

@@ -23,11 +23,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from filmkit.grading import export, grade, release
-from filmkit.grading.course import CONFIG_FILE, load_course
+from filmkit.course import export, release
+from filmkit.course.folder import CONFIG_FILE, load_course
+from filmkit.course.specimens import hand_in, load_specimens
+from filmkit.grading import grade
 from filmkit.grading.grade import SCORE_COLUMNS, GradeSummary
 from filmkit.grading.outcome import read_outcomes
-from filmkit.grading.specimens import hand_in, load_specimens
 
 from .conftest import REPO
 

@@ -30,13 +30,13 @@ import pandas as pd
 import pytest
 
 from filmkit.corpus import load_corpus
-from filmkit.grading import export, grade, release
-from filmkit.grading.course import Course, load_course
+from filmkit.course import export, release
+from filmkit.course.folder import Course, load_course
+from filmkit.course.specimens import hand_in, load_specimens
+from filmkit.grading import bwrap, grade
 from filmkit.grading.outcome import read_outcomes
-from filmkit.grading.sandbox import bwrap
-from filmkit.grading.sandbox.pool import FIRST_UID, Limits
+from filmkit.grading.pool import FIRST_UID, Limits
 from filmkit.grading.screen import released_notebooks, screen
-from filmkit.grading.specimens import hand_in, load_specimens
 
 from .conftest import REPO
 from .hostile import ALL, ALUMNUS, ASSIGNMENT, CASES, HONEST, NOTEBOOK, Case, Desk

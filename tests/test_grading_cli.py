@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from filmkit.cli import main
-from filmkit.grading.course import load_course
-from filmkit.grading.leaks import secrets_of
-from filmkit.grading.specimens import hand_in, load_specimens
+from filmkit.course.folder import load_course
+from filmkit.course.leaks import secrets_of
+from filmkit.course.specimens import hand_in, load_specimens
 
 from .conftest import REPO
 
@@ -114,7 +114,7 @@ def test_grade_feedback_export_on_one_submission(course: Path, tmp_path: Path) -
     config = course / "nbgrader_config.py"
     config.write_text(
         config.read_text().replace(
-            '"filmkit.grading.feedback_scrub.ClearHiddenTestsAndTracebacks",', ""
+            '"filmkit.course.feedback_scrub.ClearHiddenTestsAndTracebacks",', ""
         )
     )
     result = run("feedback", ASSIGNMENT, "--course", str(course))
@@ -138,7 +138,7 @@ class _FakeSite:
 
 
 def test_the_demo_builds_the_lesson_site_through_its_hook(tmp_path: Path) -> None:
-    from filmkit.grading import term
+    from filmkit.course import term
 
     site = _FakeSite()
     assert term.build_site(tmp_path, site_module=site) == f"built into {tmp_path / 'site'}"

@@ -1,6 +1,6 @@
 """The term's whole nbgrader cycle on the specimen submissions, through filmkit and stock nbgrader.
 
-One run of the term in miniature (filmkit.grading.term: release → hand in → autograde →
+One run of the term in miniature (filmkit.course.term: release → hand in → autograde →
 feedback → export) in a temporary copy of assignments/, shared by the tests of this module. The
 expected scores are not copied in: a full mark is the gradebook's maximum for the cell, an
 evidence answer's partial credit is recomputed here from filmkit.evidence.verify, and the rest
@@ -27,10 +27,11 @@ from click.testing import CliRunner
 from filmkit import analysis
 from filmkit.cli import main as cli
 from filmkit.corpus import Corpus
+from filmkit.course import term
+from filmkit.course.folder import Course, load_course
+from filmkit.course.specimens import Specimen, load_specimens
 from filmkit.evidence import verify
-from filmkit.grading import marking, term
-from filmkit.grading.course import Course, load_course
-from filmkit.grading.specimens import Specimen, load_specimens
+from filmkit.kernel import marking
 from filmkit.provenance import WORD_PATTERN
 
 from .conftest import REPO

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from filmkit.grading import lab, release
+from filmkit.course import lab, release
 
 from .conftest import REPO
 

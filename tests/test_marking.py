@@ -1,4 +1,4 @@
-"""filmkit.grading.marking: what the assignments' test cells call, tested outside a notebook."""
+"""filmkit.kernel.marking: what the assignments' test cells call, tested outside a notebook."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from filmkit.analysis import GENRE_TERMS, term_counts
 from filmkit.corpus import Corpus
 from filmkit.evidence import Status, verify
-from filmkit.grading import marking
-from filmkit.grading.marking import AnswerError
+from filmkit.kernel import marking
+from filmkit.kernel.marking import AnswerError
 
 
 class EqualsEverything:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from filmkit.grading.authoring import Cell, readonly
+from filmkit.course.authoring import Cell, readonly
 
 CONTENT_NOTE = """\
 > **Content note.** *The Perfection* depicts the sexual abuse of children by their music
@@ -76,7 +76,7 @@ def essay_check(grade_id: str, essay_id: str, min_sources: int) -> Cell:
         grade_id,
         f"""\
 # Checks every quotation in your answer above, as last saved: save first (Ctrl+S).
-from filmkit.grading.marking import evidence_report
+from filmkit.kernel.marking import evidence_report
 
 evidence_report("{essay_id}", min_sources={min_sources})""",
         "code",

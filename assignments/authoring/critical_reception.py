@@ -1,14 +1,14 @@
 """Assignment 03: critical reception. What did critics make of *The Perfection*, and how far can
 these five texts be trusted as evidence of it?
 
-Run ``python -m filmkit.grading.authoring`` after editing to rewrite the source notebook.
+Run ``python -m filmkit.course.authoring`` after editing to rewrite the source notebook.
 """
 
 from __future__ import annotations
 
 from _common import RUBRIC, closing, essay_check, intro, setup
 
-from filmkit.grading.authoring import answer, essay, markdown, readonly, tests
+from filmkit.course.authoring import answer, essay, markdown, readonly, tests
 
 ASSIGNMENT = "03-critical-reception"
 NOTEBOOK = "critical-reception"
@@ -69,7 +69,7 @@ source_tone.round(3)""",
         "test_source_tone",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -80,7 +80,7 @@ assert abs(source_tone["worth-watching"] - _ps.loc[_ps["source"] == "worth-watch
 )
 print("✓ source_tone: one mean per source; the spot check passes.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 from filmkit.corpus import load_corpus as _load_corpus
 
@@ -108,13 +108,13 @@ darkest_paragraphs""",
         "test_darkest_paragraphs",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 
 marking.frame(darkest_paragraphs, name="darkest_paragraphs", columns=["source", "paragraph", "compound"], rows=5)
 assert darkest_paragraphs["compound"].is_monotonic_increasing, "darkest_paragraphs: put the lowest score first"
 print("✓ darkest_paragraphs: five rows, the right columns, lowest first.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _expected = _fa.paragraph_sentiment().sort_values("compound").head(5)[["source", "paragraph", "compound"]]
@@ -140,13 +140,13 @@ explainer_in_darkest""",
         "test_explainer_in_darkest",
         1,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 
 _answer = marking.value(explainer_in_darkest, name="explainer_in_darkest", kind=int)
 assert 0 <= _answer <= 5, "explainer_in_darkest: a count of five paragraphs is between 0 and 5"
 print("✓ explainer_in_darkest: a whole number from 0 to 5.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _darkest = _fa.paragraph_sentiment().sort_values("compound").head(5)
@@ -175,14 +175,14 @@ glass_negative_words""",
         "test_glass_negative_words",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 
 marking.frame(glass_negative_words, name="glass_negative_words", columns=["source", "word", "valence", "count"])
 assert (glass_negative_words["valence"] < 0).all(), "glass_negative_words: keep only words with a valence below 0"
 assert (glass_negative_words["source"] == "play-it-again-lizzie").all(), "glass_negative_words: only Glass's review"
 print("✓ glass_negative_words: the right columns; only negative words of Glass's review.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _words = _fa.word_sentiment(sources=["play-it-again-lizzie"])
@@ -225,13 +225,13 @@ director_spellings""",
         "test_director_spellings",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit.corpus import load_corpus
 
 marking.frame(director_spellings, name="director_spellings", index=load_corpus().ids, columns=["Shepard", "Shepherd", "Shephard"])
 print("✓ director_spellings: one row per source, one column per spelling.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_frame(director_spellings, _fa.term_counts(["Shepard", "Shepherd", "Shephard"]), name="director_spellings")
@@ -255,7 +255,7 @@ inconsistent_sources""",
         "test_inconsistent_sources",
         1,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit.corpus import load_corpus
 
 _ids = load_corpus().ids
@@ -263,7 +263,7 @@ _answer = marking.value(inconsistent_sources, name="inconsistent_sources", kind=
 assert all(type(_s) is str and _s in _ids for _s in _answer), "inconsistent_sources: every item should be a source id"
 print("✓ inconsistent_sources: a list of source ids.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _used = (_fa.term_counts(["Shepard", "Shepherd", "Shephard"]) > 0).sum(axis=1)
@@ -290,7 +290,7 @@ fact_table""",
         "test_fact_table",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -298,7 +298,7 @@ marking.frame(fact_table, name="fact_table", index=load_corpus().ids, columns=["
 assert fact_table["2018"].sum() == len(fa.concordance("2018")), "fact_table: the 2018 column does not count every '2018'"
 print("✓ fact_table: the right shape; the 2018 column is right.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_frame(fact_table, _fa.term_counts(["Weber", "Webber", "2018", "2019"]), name="fact_table")
@@ -332,7 +332,7 @@ judgement_evidence = [
         "test_judgement_evidence",
         4,
         f"""\
-from filmkit.grading.marking import mark_evidence
+from filmkit.kernel.marking import mark_evidence
 
 mark_evidence(
     judgement_evidence,

@@ -1,13 +1,13 @@
 """Assignment 01: genre shifts. What kind of film do the sources say *The Perfection* is?
 
-Run ``python -m filmkit.grading.authoring`` after editing to rewrite the source notebook.
+Run ``python -m filmkit.course.authoring`` after editing to rewrite the source notebook.
 """
 
 from __future__ import annotations
 
 from _common import RUBRIC, closing, essay_check, intro, setup
 
-from filmkit.grading.authoring import answer, code, essay, markdown, readonly, tests
+from filmkit.course.authoring import answer, code, essay, markdown, readonly, tests
 
 ASSIGNMENT = "01-genre-shifts"
 NOTEBOOK = "genre-shifts"
@@ -69,7 +69,7 @@ genre_counts""",
         "test_genre_counts",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -80,7 +80,7 @@ assert genre_counts.loc["worth-watching", "thriller"] == (_found["source"] == "w
 )
 print("✓ genre_counts: one row per source, one column per label; the spot check passes.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_frame(genre_counts, _fa.term_counts(_fa.GENRE_TERMS), name="genre_counts")
@@ -105,7 +105,7 @@ label_range""",
         "test_label_range",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -116,7 +116,7 @@ assert label_range["worth-watching"] == _found.loc[_found["source"] == "worth-wa
 )
 print("✓ label_range: one value per source; the spot check passes.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_series(label_range, (_fa.term_counts(_fa.GENRE_TERMS) > 0).sum(axis=1), name="label_range")
@@ -159,7 +159,7 @@ horror_kwic""",
         "test_horror_kwic",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 
 marking.frame(
@@ -170,7 +170,7 @@ marking.frame(
 )
 print("✓ horror_kwic: the concordance's columns, one row per occurrence of 'horror'.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_frame(horror_kwic, _fa.concordance("horror", window=5), name="horror_kwic")
@@ -199,7 +199,7 @@ hedged_horror""",
         """\
 import re
 
-from filmkit.grading import marking
+from filmkit.kernel import marking
 
 marking.frame(
     hedged_horror,
@@ -211,7 +211,7 @@ assert all(re.search(r"\\b(not|than)\\b", str(_left), re.IGNORECASE) for _left i
 )
 print("✓ hedged_horror: the concordance's columns, and every row is hedged.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _kwic = _fa.concordance("horror", window=5)
@@ -238,7 +238,7 @@ hedging_sources""",
         "test_hedging_sources",
         1,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit.corpus import load_corpus
 
 _ids = load_corpus().ids
@@ -247,7 +247,7 @@ assert all(type(_s) is str and _s in _ids for _s in _answer), "hedging_sources: 
 assert len(set(_answer)) == len(_answer), "hedging_sources: name each source once"
 print("✓ hedging_sources: a list of source ids, each once.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 from filmkit.corpus import load_corpus as _load_corpus
 
@@ -296,7 +296,7 @@ first_mention.round(2)""",
         "test_first_mention",
         3,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -310,7 +310,7 @@ assert ((first_mention.fillna(0) >= 0) & (first_mention.fillna(0) < 1)).to_numpy
 )
 print("✓ first_mention: the right shape, NaN where a label is unused, positions between 0 and 1.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 from filmkit.corpus import load_corpus as _load_corpus
 
@@ -366,7 +366,7 @@ genre_shift_evidence = [
         "test_genre_shift_evidence",
         4,
         f"""\
-from filmkit.grading.marking import mark_evidence
+from filmkit.kernel.marking import mark_evidence
 import filmkit.analysis as _fa
 
 mark_evidence(

@@ -1,14 +1,14 @@
 """Assignment 02: mentorship and the abuse of power. How do the sources name Anton, his school
 and what happens there?
 
-Run ``python -m filmkit.grading.authoring`` after editing to rewrite the source notebook.
+Run ``python -m filmkit.course.authoring`` after editing to rewrite the source notebook.
 """
 
 from __future__ import annotations
 
 from _common import RUBRIC, closing, essay_check, intro, setup
 
-from filmkit.grading.authoring import answer, code, essay, markdown, readonly, tests
+from filmkit.course.authoring import answer, code, essay, markdown, readonly, tests
 
 ASSIGNMENT = "02-mentorship-power"
 NOTEBOOK = "mentorship-power"
@@ -71,7 +71,7 @@ anton_mentions""",
         "test_anton_mentions",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -81,7 +81,7 @@ assert anton_mentions["perfection-explained"] == len(fa.concordance("Anton", sou
 )
 print("✓ anton_mentions: one value per source; the spot check passes.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_series(anton_mentions, _fa.term_counts(["Anton"])["Anton"], name="anton_mentions")
@@ -106,7 +106,7 @@ role_counts""",
         "test_role_counts",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -117,7 +117,7 @@ assert role_counts.loc["perfection-explained", "institution"] == (_found["source
 )
 print("✓ role_counts: one row per source, one column per label; the spot check passes.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_frame(role_counts, _fa.term_counts(_fa.ROLE_TERMS), name="role_counts")
@@ -143,7 +143,7 @@ role_share.round(2)""",
         "test_role_share",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -151,7 +151,7 @@ marking.frame(role_share, name="role_share", index=load_corpus().ids, columns=li
 assert ((role_share.sum(axis=1) - 1).abs() < 1e-9).all(), "role_share: every row should sum to 1"
 print("✓ role_share: the right shape, and every row sums to 1.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _counts = _fa.term_counts(_fa.ROLE_TERMS)
@@ -187,7 +187,7 @@ power_counts""",
         "test_power_counts",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
@@ -198,7 +198,7 @@ assert power_counts.loc["madness-music-genius", "survival"] == (_found["source"]
 )
 print("✓ power_counts: one row per source, one column per label; the spot check passes.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _marking.same_frame(power_counts, _fa.term_counts(_fa.POWER_TERMS), name="power_counts")
@@ -224,7 +224,7 @@ power_per_1000.round(2)""",
         "test_power_per_1000",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit.corpus import load_corpus
 
 marking.series(power_per_1000, name="power_per_1000", index=load_corpus().ids)
@@ -233,7 +233,7 @@ assert (power_per_1000 >= 0).all() and (power_per_1000 < 1000).all(), (
 )
 print("✓ power_per_1000: one rate per source, in range.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 from filmkit.corpus import load_corpus as _load_corpus
 
@@ -261,7 +261,7 @@ silent_sources""",
         "test_silent_sources",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit.corpus import load_corpus
 
 _ids = load_corpus().ids
@@ -269,7 +269,7 @@ _answer = marking.value(silent_sources, name="silent_sources", kind=list)
 assert all(type(_s) is str and _s in _ids for _s in _answer), "silent_sources: every item should be a source id"
 print("✓ silent_sources: a list of source ids.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _counts = _fa.term_counts(_fa.POWER_TERMS).sum(axis=1)
@@ -309,7 +309,7 @@ anton_tone""",
         "test_anton_tone",
         2,
         """\
-from filmkit.grading import marking
+from filmkit.kernel import marking
 from filmkit import analysis as fa
 
 _naming = [s for s, n in fa.term_counts(["Anton"])["Anton"].items() if n > 0]
@@ -317,7 +317,7 @@ marking.series(anton_tone, name="anton_tone", index=_naming)
 assert ((anton_tone >= -1) & (anton_tone <= 1)).all(), "anton_tone: compound scores are between -1 and 1"
 print("✓ anton_tone: one mean score per source that names Anton, in range.")
 ### BEGIN HIDDEN TESTS
-from filmkit.grading import marking as _marking
+from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _kwic = _fa.concordance("Anton", window=6)
@@ -369,7 +369,7 @@ system_evidence = [
         "test_system_evidence",
         4,
         f"""\
-from filmkit.grading.marking import mark_evidence
+from filmkit.kernel.marking import mark_evidence
 
 mark_evidence(
     system_evidence,

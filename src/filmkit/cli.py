@@ -13,8 +13,8 @@ from filmkit import corpus as corpus_module
 from filmkit import demo as demo_module
 from filmkit.check import UnreadableInputError, all_verified, check_path
 from filmkit.corpus import CorpusError, UnknownSourceError, load_corpus
+from filmkit.course.folder import GradingError
 from filmkit.evidence import verify
-from filmkit.grading.course import GradingError
 from filmkit.provenance import CleaningLogError
 from filmkit.report import check_table, console, corpus_table, verdict_lines
 
@@ -164,8 +164,8 @@ def release_command(assignments: tuple[str, ...], course: Path | None, validate:
     answer keys: if one is found, that release is deleted and the command fails (exit 2) naming
     each leak.
     """
-    from filmkit.grading import release
-    from filmkit.grading.report import released_table
+    from filmkit.course import release
+    from filmkit.course.report import released_table
 
     console().print(released_table(release.main(assignments, course=course, validate=validate)))
 
@@ -224,9 +224,9 @@ def grade_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from filmkit.course.report import grade_table
     from filmkit.grading import grade
-    from filmkit.grading.report import grade_table
-    from filmkit.grading.sandbox.pool import Limits
+    from filmkit.grading.pool import Limits
 
     out = console()
     limits = Limits(cell_timeout=cell_timeout) if cell_timeout else None
@@ -267,8 +267,8 @@ def feedback_command(assignment: str, course: Path | None) -> None:
     Each autograded student's feedback HTML for ASSIGNMENT goes into feedback/, with the hidden
     tests removed; no file may give away a solution or a hidden test (exit 2 naming it).
     """
-    from filmkit.grading import feedback
-    from filmkit.grading.report import feedback_table
+    from filmkit.course import feedback
+    from filmkit.course.report import feedback_table
 
     console().print(feedback_table(feedback.main(assignment, course=course)))
 
@@ -288,8 +288,8 @@ def export_command(course: Path | None, out: Path | None) -> None:
     A grades CSV (nbgrader's export, one row per student and assignment) and a per-question CSV
     (one row per student and question).
     """
-    from filmkit.grading import export
-    from filmkit.grading.report import export_table
+    from filmkit.course import export
+    from filmkit.course.report import export_table
 
     exported = export.main(course=course, out=out)
     console().print(export_table(exported))
@@ -312,7 +312,7 @@ def report_command(assignment: str, course: Path | None, out: Path | None) -> No
     question's difficulty, the quotations students most often got wrong, and each student's
     grading status. Prints the path written.
     """
-    from filmkit.grading import classreport
+    from filmkit.course import classreport
 
     click.echo(f"Wrote {classreport.main(assignment, course=course, out=out).path}")
 
@@ -352,7 +352,7 @@ def lab_command(
     Validate button; formgrader off), or with --instructor on the course folder with
     formgrader. Prints the URL; stop it with Ctrl+C.
     """
-    from filmkit.grading import lab
+    from filmkit.course import lab
 
     launch = lab.main(
         course=course,

@@ -1,7 +1,7 @@
 """``filmkit demo``: show what the kit does, on the real corpus.
 
 First the corpus table and the quotation checks of a sample essay; then one term in miniature
-(:mod:`filmkit.grading.term`): the three assignments released, the specimen submissions handed
+(:mod:`filmkit.course.term`): the three assignments released, the specimen submissions handed
 in as students, autograded, given feedback and exported, and the lesson site built, in a scratch
 folder that is rewritten on each run.
 """
@@ -45,8 +45,8 @@ def main(
 
 def run_term(*, scratch: Path | None = None, site: bool = True) -> int:
     """The term in miniature, printed: progress, the score table, where every output is."""
-    from filmkit.grading import term as term_module
-    from filmkit.grading.report import outputs_table, term_table
+    from filmkit.course import term as term_module
+    from filmkit.course.report import outputs_table, term_table
 
     out = console()
     target = (scratch or term_module.default_scratch()).resolve()

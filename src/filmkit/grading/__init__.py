@@ -1,22 +1,20 @@
-"""The term's nbgrader cycle for the filmkit course, through nbgrader's Python API.
+"""The grading engine behind ``filmkit grade``: the code that orchestrates, never beside student code.
 
-One module per verb, each with a ``main(..., *, keyword_only)`` that returns data (the ``filmkit``
-command prints it):
+Three trust zones, three packages:
 
-- :mod:`~filmkit.grading.course`: finding the course folder, its ``nbgrader_config.py``, the
-  nbgrader API object and the gradebook;
-- :mod:`~filmkit.grading.release`: student versions of the assignments, checked for leaks;
-- :mod:`~filmkit.grading.grade`: autograding what is under ``submitted/``;
-- :mod:`~filmkit.grading.feedback`: feedback HTML (hidden tests scrubbed by
-  :mod:`~filmkit.grading.feedback_scrub`);
-- :mod:`~filmkit.grading.export`: grades CSV and per-question CSV;
-- :mod:`~filmkit.grading.lab`: JupyterLab for students or the instructor (formgrader);
-- :mod:`~filmkit.grading.term`: one term in miniature (``filmkit demo``).
+- :mod:`filmkit.sandbox` runs *beside student code*: the fork server started once per worker
+  inside bubblewrap, and the executor that runs a notebook's student cells in a forked child.
+  Nothing it says is believed; it only ever hands plain data back.
+- :mod:`filmkit.judge` *judges*: a separate process that has never run student code and never
+  shares memory with one that did. It runs the instructor's test cells (hidden tests included)
+  and the essay checks, on the plain data of the names a test reads.
+- this package *orchestrates*: :mod:`~filmkit.grading.grade` (the command),
+  :mod:`~filmkit.grading.screen` (unreadable or tampered submissions),
+  :mod:`~filmkit.grading.fastgrade` (nbgrader's ``Autograde`` with the cells run by the workers),
+  :mod:`~filmkit.grading.pool` (the workers, and the router between sandbox and judge),
+  :mod:`~filmkit.grading.bwrap` (the sandbox's command line), :mod:`~filmkit.grading.staging`
+  (whole commits), :mod:`~filmkit.grading.outcome` (statuses).
 
-:mod:`~filmkit.grading.marking` holds the functions the assignments' test cells call (evidence
-marking, essay evidence reports, answer checks); :mod:`~filmkit.grading.authoring` builds the
-source notebooks from their Python descriptions in ``assignments/authoring/``;
-:mod:`~filmkit.grading.leaks` finds solutions, hidden tests and model answers where students would
-see them; :mod:`~filmkit.grading.specimens` hands in the specimen submissions of
-``tests/fixtures/specimens/``; :mod:`~filmkit.grading.report` draws the commands' tables.
+:mod:`filmkit.protocol` is the one module all three share: the typed records the processes send
+each other, their framing, and the codec for plain data.
 """

@@ -33,7 +33,7 @@ from nbgrader import utils
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from filmkit.grading.sandbox.pool import (
+from filmkit.grading.pool import (
     Cell,
     RunResult,
     WorkerPool,

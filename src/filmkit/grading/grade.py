@@ -9,7 +9,7 @@ differs, :mod:`filmkit.grading.fastgrade`).
 A run: verify the source texts; finish what a killed run left (:mod:`~filmkit.grading.staging`);
 skip students already graded unless ``force``; read each submission and repair or set aside what
 would stop nbgrader (:mod:`~filmkit.grading.screen`); grade the rest in a staging area on
-``jobs`` sandboxed workers (:mod:`~filmkit.grading.sandbox`), committing each student's result
+``jobs`` sandboxed workers (:mod:`filmkit.sandbox`), committing each student's result
 whole as soon as it is complete; record each student's status and reason
 (:mod:`~filmkit.grading.outcome`); verify the source texts again.
 """
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from filmkit.grading.course import (
+from filmkit.course.folder import (
     Course,
     GradingError,
     check_result,
@@ -36,7 +36,7 @@ from filmkit.grading.course import (
     nbgrader_warnings,
 )
 from filmkit.grading.outcome import STATUSES, Outcome, read_outcomes, write_outcomes
-from filmkit.grading.sandbox.pool import Limits
+from filmkit.grading.pool import Limits
 from filmkit.grading.screen import Screened, released_notebooks, screen
 from filmkit.grading.staging import Staging, recover
 
@@ -275,7 +275,7 @@ def _grade_staged(
     from nbgrader.coursedir import CourseDirectory
 
     from filmkit.grading.fastgrade import FastAutograde
-    from filmkit.grading.sandbox.pool import WorkerPool, cells_for_job, files_from_dir
+    from filmkit.grading.pool import WorkerPool, cells_for_job, files_from_dir
 
     staging.start()
     for student, found in screened.items():

@@ -9,11 +9,11 @@ import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
-from filmkit.grading.export import Exported
-from filmkit.grading.feedback import Feedback
+from filmkit.course.export import Exported
+from filmkit.course.feedback import Feedback
+from filmkit.course.release import Released
+from filmkit.course.term import TermResult
 from filmkit.grading.grade import GradeSummary
-from filmkit.grading.release import Released
-from filmkit.grading.term import TermResult
 
 
 def _number(x: object) -> str:

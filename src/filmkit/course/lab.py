@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
-from filmkit.grading.course import GradingError, load_course
+from filmkit.course.folder import GradingError, load_course
 
 STUDENT_DISABLED_SERVER_EXTENSIONS: Final = (
     "nbgrader.server_extensions.formgrader",

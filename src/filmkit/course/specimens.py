@@ -27,7 +27,7 @@ from typing import Final
 
 import nbformat
 
-from filmkit.grading.course import Course, GradingError
+from filmkit.course.folder import Course, GradingError
 from filmkit.paths import project_root
 
 EXPECTATIONS: Final = ("full", "zero", "evidence", "written", "unanswered")

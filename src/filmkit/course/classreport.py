@@ -5,8 +5,8 @@ The page shows, from the gradebook and the autograded notebooks:
 1. the distribution of the students' total scores (written answers not yet marked count 0);
 2. each grade cell's difficulty, in notebook order: the mean fraction of its points earned;
 3. the quotations students most often got wrong, checked as the assignment's own tests check them
-   (:func:`~filmkit.grading.marking.evidence_marks` for evidence answers,
-   :func:`~filmkit.grading.marking.essay_check` for written answers);
+   (:func:`~filmkit.kernel.marking.evidence_marks` for evidence answers,
+   :func:`~filmkit.kernel.marking.essay_check` for written answers);
 4. each student's grading status from :func:`~filmkit.grading.outcome.read_outcomes`.
 
 Students' code is parsed, never run: an evidence answer is read when it assigns a literal list of
@@ -33,11 +33,11 @@ import plotly.graph_objects as go
 
 from filmkit.analysis import term_pattern
 from filmkit.corpus import Corpus, load_corpus
+from filmkit.course.folder import Course, GradingError, load_course
 from filmkit.evidence import Status, Verdict
 from filmkit.figures import OKABE_ITO, STATUS_COLOURS, wrap
 from filmkit.grading import grade, outcome
-from filmkit.grading.course import Course, GradingError, load_course
-from filmkit.grading.marking import essay_check, evidence_marks
+from filmkit.kernel.marking import essay_check, evidence_marks
 from filmkit.teaching import CONTENT_TERMS, WITHHELD_LABELS, withheld_paragraphs
 
 CONTENT_NOTE: Final = (

@@ -1,6 +1,6 @@
 """The template process ("fork server") of one grading worker.
 
-    python -m filmkit.grading.sandbox.forkserver [--preload pandas,plotly.express]
+    python -m filmkit.sandbox.forkserver [--preload pandas,plotly.express]
                                                   [--isolate ns|uid|none] [--uid N] [--once]
 
 Protocol on stdin/stdout: frames of 4-byte big-endian length + JSON.
@@ -34,8 +34,8 @@ import tempfile
 import time
 from typing import Any
 
-from filmkit.grading.sandbox import executor
-from filmkit.grading.sandbox.bwrap import SUBMISSION_DIR, WORK_DIR
+from filmkit.grading.bwrap import SUBMISSION_DIR, WORK_DIR
+from filmkit.sandbox import executor
 
 Job = dict[str, Any]
 

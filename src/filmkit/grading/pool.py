@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures as cf
+import contextlib
 import json
 import os
 import queue
@@ -28,11 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from filmkit.grading.sandbox import bwrap
+from filmkit.grading import bwrap
 
 Cell = dict[str, Any]  # {"cell_type", "source", "locked"}
 Output = dict[str, Any]
-MODULE: Final = "filmkit.grading.sandbox.forkserver"
+MODULE: Final = "filmkit.sandbox.forkserver"
 DEFAULT_PRELOAD: Final = (
     "pandas",
     "plotly.express",
@@ -40,7 +41,7 @@ DEFAULT_PRELOAD: Final = (
     "filmkit.corpus",
     "filmkit.evidence",
     "filmkit.analysis",
-    "filmkit.grading.marking",
+    "filmkit.kernel.marking",
 )
 FIRST_UID: Final = 64001  # one unprivileged uid per worker, so workers don't share RLIMIT_NPROC
 
@@ -81,7 +82,7 @@ class Template:
 
     def __init__(self, mode: str, uid: int, preload: Sequence[str], log_dir: Path) -> None:
         self.mode, self.uid = mode, uid
-        self.log = open(log_dir / f"worker-{uid}.log", "ab")
+        self.log = open(log_dir / f"worker-{uid}.log", "ab")  # noqa: SIM115 (closed in close())
         args = ["-m", MODULE, "--preload", ",".join(preload), "--uid", str(uid)]
         if mode == "bwrap":
             argv = [*bwrap.bwrap_argv(uid=uid), sys.executable, *args, "--isolate", "ns"]
@@ -155,10 +156,8 @@ class Template:
         return self._recv(timeout)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._pipes()[0].close()
-        except OSError:
-            pass
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:

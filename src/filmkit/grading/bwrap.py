@@ -9,7 +9,7 @@ bounding set and ``no_new_privs``. The uid must not be root: the kernel does not
 Visible inside: ``/usr``, the Python and its virtual environment, the filmkit package and the
 source texts, all read-only; a private ``/tmp``; no network (only ``lo``). The gradebook,
 ``source/``, ``release/`` and every student's folder are not there at all: a submission's own
-files reach its forked child over a pipe (:mod:`~filmkit.grading.sandbox.forkserver`).
+files reach its forked child over a pipe (:mod:`~filmkit.sandbox.forkserver`).
 """
 
 from __future__ import annotations

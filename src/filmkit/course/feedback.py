@@ -3,7 +3,7 @@
 nbgrader's ``generate_feedback`` renders ``autograded/<student>/<assignment>/`` to
 ``feedback/<student>/<assignment>/<notebook>.html`` with the preprocessors configured in
 ``nbgrader_config.py``; the course's configuration adds
-:class:`~filmkit.grading.feedback_scrub.ClearHiddenTestsAndTracebacks`, without which stock
+:class:`~filmkit.course.feedback_scrub.ClearHiddenTestsAndTracebacks`, without which stock
 feedback shows the hidden tests. Each feedback file is then searched for the source notebooks'
 secret lines (text the student wrote in their own submission excepted): a file that gives one
 away is deleted and :class:`FeedbackLeakError` names the leak.
@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from filmkit.grading.course import (
+from filmkit.course.feedback_scrub import (
+    ClearHiddenTestsAndTracebacks as ClearHiddenTestsAndTracebacks,
+)
+from filmkit.course.folder import (
     GradingError,
     check_result,
     load_course,
     nbgrader_warnings,
 )
-from filmkit.grading.feedback_scrub import (
-    ClearHiddenTestsAndTracebacks as ClearHiddenTestsAndTracebacks,
-)
-from filmkit.grading.leaks import describe_leaks, find_leaks, reader_text, secrets_of
+from filmkit.course.leaks import describe_leaks, find_leaks, reader_text, secrets_of
 
 
 class FeedbackLeakError(GradingError):

@@ -4,7 +4,7 @@ For each assignment, nbgrader's ``generate_assignment`` writes ``release/<assign
 ``source/<assignment>/`` (solutions replaced by stubs, hidden tests and mark schemes removed,
 outputs cleared, read-only cells locked, and the source cells recorded in the gradebook). Then
 every released file is searched for the source notebooks' secret lines
-(:mod:`filmkit.grading.leaks`): if any is found, the release is deleted and
+(:mod:`filmkit.course.leaks`): if any is found, the release is deleted and
 :class:`ReleaseLeakError` names each leak.
 
 With ``validate``, nbgrader's validator also runs each source notebook (every test must pass)
@@ -19,14 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from filmkit.grading.course import (
+from filmkit.course.folder import (
     Course,
     GradingError,
     check_result,
     load_course,
     nbgrader_warnings,
 )
-from filmkit.grading.leaks import describe_leaks, find_leaks, secrets_of
+from filmkit.course.leaks import describe_leaks, find_leaks, secrets_of
 
 
 class ReleaseLeakError(GradingError):
@@ -70,7 +70,7 @@ def main(
     if not names:
         raise GradingError(
             f"no assignments in {loaded.step_dir('source')}: each goes in "
-            "source/<assignment>/<notebook>.ipynb (python -m filmkit.grading.authoring writes them)"
+            "source/<assignment>/<notebook>.ipynb (python -m filmkit.course.authoring writes them)"
         )
     api = loaded.api()
     released: list[Released] = []

@@ -15,7 +15,7 @@ generate_feedback`` uses it too::
 
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
-        "filmkit.grading.feedback_scrub.ClearHiddenTestsAndTracebacks",
+        "filmkit.course.feedback_scrub.ClearHiddenTestsAndTracebacks",
         "nbgrader.preprocessors.ClearMarkScheme",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     ]
@@ -32,7 +32,7 @@ from traitlets import Bool, Unicode
 
 FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
-    "filmkit.grading.feedback_scrub.ClearHiddenTestsAndTracebacks",
+    "filmkit.course.feedback_scrub.ClearHiddenTestsAndTracebacks",
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 )
@@ -48,7 +48,7 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):  # type: ignore[misc]  # 
     traceback_template = Unicode(
         "{ename}: a hidden test failed. {evalue}",
         help="The replacement traceback; fields: ename, evalue. The marking helpers of "
-        "filmkit.grading.marking raise messages that say what is wrong without the expected "
+        "filmkit.kernel.marking raise messages that say what is wrong without the expected "
         "values; use '{ename}' alone if other tests' messages could give answers away.",
     ).tag(config=True)
 

@@ -21,9 +21,10 @@ from typing import Final
 
 import pandas as pd
 
-from filmkit.grading import export, feedback, grade, release
-from filmkit.grading.course import CONFIG_FILE, GradingError, default_course_dir, load_course
-from filmkit.grading.specimens import hand_in, load_specimens
+from filmkit.course import export, feedback, release
+from filmkit.course.folder import CONFIG_FILE, GradingError, default_course_dir, load_course
+from filmkit.course.specimens import hand_in, load_specimens
+from filmkit.grading import grade
 from filmkit.paths import project_root
 
 MARKER: Final = ".filmkit-demo"

@@ -6,7 +6,7 @@ A description defines ``ASSIGNMENT`` (the folder name under ``source/``), ``NOTE
 notebook's name without ``.ipynb``) and ``CELLS``, a list built with the helpers below, which set
 nbgrader's cell metadata as nbgrader's own "Create Assignment" toolbar does.
 
-``python -m filmkit.grading.authoring`` writes ``source/<ASSIGNMENT>/<NOTEBOOK>.ipynb`` for every
+``python -m filmkit.course.authoring`` writes ``source/<ASSIGNMENT>/<NOTEBOOK>.ipynb`` for every
 description; ``--check`` only reports notebooks that differ from their description (the test
 suite runs it). The notebooks are written without outputs or execution counts, with stable cell
 ids, so a rebuild changes nothing unless a description changed.
@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import nbformat
 
-from filmkit.grading.course import GradingError, default_course_dir
+from filmkit.course.folder import GradingError, default_course_dir
 
 SCHEMA_VERSION: Final = 3  # nbgrader.nbgraderformat.SCHEMA_VERSION
 AUTHORING_DIR: Final = "authoring"
@@ -200,7 +200,7 @@ def build_sources(course: Path | None = None, *, check: bool = False) -> list[Pa
 
 def _cli(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m filmkit.grading.authoring",
+        prog="python -m filmkit.course.authoring",
         description="Write assignments/source/*/*.ipynb from assignments/authoring/*.py.",
     )
     parser.add_argument("--course", type=Path, default=None, help="the course folder")

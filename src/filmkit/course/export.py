@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from filmkit.grading.course import load_course
+from filmkit.course.folder import load_course
 from filmkit.grading.grade import SCORE_COLUMNS, scores, totals
 from filmkit.grading.outcome import read_outcomes
 
