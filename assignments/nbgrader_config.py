@@ -21,6 +21,24 @@ c.Execute.timeout = 60
 # it talks to nbgrader over loopback TCP without encryption, once per notebook graded.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
+# What one notebook may use when `filmkit grade` runs it (filmkit.grading.limits.GradingLimits;
+# the defaults live there: uncomment a line only to change it). `filmkit grade` prints which of
+# them this machine enforces for the whole notebook (control groups: as root, or in a delegated
+# cgroup v2 subtree) and which only per process (rlimits).
+# c.GradingLimits.memory_bytes = 2 << 30  # ALL the notebook's processes + the files it writes
+#                                         # into its RAM-backed folders (per process without
+#                                         # control groups, then up to pids × this in all)
+# c.GradingLimits.pids = 64  # processes (threads count) at once: a fork bomb stops here
+# c.GradingLimits.disk_bytes = 256 << 20  # each RAM-backed folder (/tmp, working folder, copy)
+# c.GradingLimits.file_bytes = 64 << 20  # the largest file it may write
+# c.GradingLimits.cell_output_bytes = 5 << 20  # output of one cell; the rest is cut
+# c.GradingLimits.notebook_output_bytes = 20 << 20  # output of the notebook; then the run ends
+# c.GradingLimits.cell_timeout = 60  # seconds per cell; default: c.Execute.timeout above
+# c.GradingLimits.nb_timeout = 300  # seconds for the whole notebook
+# c.GradingLimits.grace = 2  # seconds a cell that ignores its timeout gets before the kill
+# c.GradingLimits.cgroups = "auto"  # "require": refuse to grade without control groups;
+#                                   # "off": rlimits only
+
 # Feedback must not show hidden tests (nbgrader issue #917: autograde restores them into
 # autograded/, which feedback is rendered from). The filmkit preprocessor removes them and
 # replaces the tracebacks of the cells that had them; ClearMarkScheme removes mark schemes.
@@ -30,3 +48,17 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Notebooks are rendered to HTML for the student's feedback and for the instructor in formgrader,
+# both by nbconvert's HTMLExporter, which reads these settings (formgrader builds its exporter
+# from this file too). Student code's outputs and students' markdown are untrusted: as nbconvert
+# renders them by default, a <script>, an onerror= or a <style> in them runs in, or restyles, the
+# page of whoever reads it. sanitize_html leaves out JavaScript and widget outputs and passes
+# HTML and markdown outputs through clean_html; nbconvert's own clean_html escapes a DataFrame's
+# table into text, and nbgrader's templates render markdown cells with markdown2html only, so
+# filmkit's versions replace both (filmkit.grading.sanitize says what they keep).
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {
+    "clean_html": "filmkit.grading.sanitize.clean_html",
+    "markdown2html": "filmkit.grading.sanitize.markdown2html",
+}
