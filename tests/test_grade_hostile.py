@@ -8,6 +8,10 @@ so its rows show whether anything else in the gradebook changed.
 
 Grading runs against a copy of the source texts (``FILMKIT_ROOT`` points at it while grading),
 so a submission that escaped could only damage the copy, and the copy is what is checked.
+
+The forged results (``FORGED_CASES``) are graded in a second, small run of their own on ONE
+worker, where the notebook graded after each attacker is known: the next in id order. Feedback
+is rendered for the cases that hunt secrets or hand in markup, and checked.
 """
 
 from __future__ import annotations
@@ -30,16 +34,29 @@ import pandas as pd
 import pytest
 
 from filmkit.corpus import load_corpus
-from filmkit.course import export, release
+from filmkit.course import export, feedback, release
 from filmkit.course.folder import Course, load_course
-from filmkit.course.specimens import hand_in, load_specimens
+from filmkit.course.leaks import reader_text
+from filmkit.course.specimens import Specimen, hand_in, load_specimens
 from filmkit.grading import bwrap, grade
 from filmkit.grading.outcome import read_outcomes
 from filmkit.grading.pool import FIRST_UID, Limits
 from filmkit.grading.screen import released_notebooks, screen
+from filmkit.kernel.marking import essay_check
 
 from .conftest import REPO
-from .hostile import ALL, ALUMNUS, ASSIGNMENT, CASES, HONEST, NOTEBOOK, Case, Desk
+from .hostile import (
+    ALL,
+    ALUMNUS,
+    ASSIGNMENT,
+    CASES,
+    FORGED_CASES,
+    HONEST,
+    MARKUP_TOKEN,
+    NOTEBOOK,
+    Case,
+    Desk,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -117,12 +134,12 @@ def snapshot(course: Course, texts: Path) -> Snapshot:
     )
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
+def new_course(base: Path) -> tuple[Path, Path, dict[str, Specimen]]:
+    """A course holding only 01-genre-shifts (not yet released), a copy of the source texts,
+    and the specimens: (course root, the root the texts are under, specimens by student)."""
     check = bwrap.check_sandbox()
     if not check.usable:  # never run fork bombs and file writers unsandboxed
         pytest.skip(f"the hostile submissions run only in the sandbox: {check.reason}")
-    base = tmp_path_factory.mktemp("hostile")
     root = base / "course"
     (root / "source").mkdir(parents=True)
     shutil.copy2(REPO / "assignments" / "nbgrader_config.py", root)
@@ -133,6 +150,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
         s.student: s
         for s in load_specimens(ASSIGNMENT, folder=REPO / "tests" / "fixtures" / "specimens")
     }
+    return root, texts_root, specimens
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
+    base = tmp_path_factory.mktemp("hostile")
+    root, texts_root, specimens = new_course(base)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FILMKIT_ROOT", str(texts_root))
         release.main([ASSIGNMENT], course=root)
@@ -166,6 +190,45 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
         seconds = time.perf_counter() - started
         after = snapshot(course, texts_root / "source_texts")
         yield Graded(course, desk, texts_root, alone, summary, before, after, seconds)
+
+
+@dataclass(frozen=True)
+class Forged:
+    course: Course
+    desk: Desk
+    alone: grade.GradeSummary  # full and blank, graded alone
+    summary: grade.GradeSummary  # FORGED_CASES, on one worker, in id order
+
+
+@pytest.fixture(scope="module")
+def forged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forged]:
+    """The forged-results cases, graded on ONE worker (``jobs=1``): grading runs a worker's
+    notebooks in student id order, so each attacker's next notebook is the honest one after it."""
+    base = tmp_path_factory.mktemp("forged")
+    root, texts_root, specimens = new_course(base)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FILMKIT_ROOT", str(texts_root))
+        release.main([ASSIGNMENT], course=root)
+        course = load_course(root)
+        baseline = ["full", "blank"]
+        for student in baseline:
+            hand_in(course, specimens[student])
+        alone = grade.main(ASSIGNMENT, course=root, students=baseline, jobs=1, limits=LIMITS)
+        desk = Desk(
+            course, specimens, base / "markers", f"filmkit-forged-{uuid.uuid4().hex[:12]}", REPO
+        )
+        desk.markers.mkdir()
+        for case in FORGED_CASES:
+            case.build(desk, case.student)
+        summary = grade.main(
+            ASSIGNMENT,
+            course=root,
+            students=[c.student for c in FORGED_CASES],
+            jobs=1,
+            limits=LIMITS,
+            force=True,
+        )
+        yield Forged(course, desk, alone, summary)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,6 +283,132 @@ def cell_text(course: Course, student: str, wanted: str) -> str:
     return "\n".join(parts)
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _join(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _locked(cell: Mapping[str, Any]) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("locked") or (meta.get("grade") and not meta.get("solution")))
+
+
+def student_outputs(course: Course, student: str) -> list[dict[str, Any]]:
+    """The outputs of the student's own code cells (not the instructor's) as autograded."""
+    path = course.step_dir("autograded") / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        output
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code" and not _locked(cell)
+        for output in cell.get("outputs", [])
+    ]
+
+
+def output_text(outputs: list[dict[str, Any]]) -> str:
+    """Every text the outputs show: streams, every representation, errors and tracebacks."""
+    parts = []
+    for output in outputs:
+        parts.append(_join(output.get("text", "")))
+        parts.extend(_join(v) for v in output.get("data", {}).values())
+        parts.append(str(output.get("evalue", "")))
+        parts.extend(_join(line) for line in output.get("traceback", []))
+    return "\n".join(parts)
+
+
+# What a browser would run or apply from a student's output, whoever wrote it: scripts, style
+# sheets (CSS that hides the failed tests), frames and embedded objects, event handlers and
+# javascript: URLs. ``text/plain`` is shown as text and is not searched.
+UNSAFE_MARKUP = re.compile(
+    r"<\s*(?:script|style|iframe|frame|object|embed|meta|base|link|form)\b"
+    r"|javascript\s*:"
+    r"|<[a-z][^<>]*\son[a-z]+\s*=",
+    re.IGNORECASE,
+)
+# The same in a rendered page (feedback), where the page's own scripts and styles are allowed:
+# only markup that carries the payloads' token is the student's.
+STUDENT_MARKUP = re.compile(
+    rf"<script\b[^>]*>[^<]*{MARKUP_TOKEN}"
+    rf"|<style\b[^>]*>[^<]*{MARKUP_TOKEN}"
+    rf"|<(?:iframe|frame|object|embed)\b[^>]*{MARKUP_TOKEN}"
+    rf"|<[a-z][^<>]*\son[a-z]+\s*=[^<>]*{MARKUP_TOKEN}"
+    rf"|<[a-z][^<>]*javascript\s*:[^<>]*{MARKUP_TOKEN}",
+    re.IGNORECASE,
+)
+
+
+def unsafe_markup(outputs: list[dict[str, Any]]) -> list[str]:
+    """What of the outputs a browser would run or apply (see UNSAFE_MARKUP), by MIME type."""
+    found = []
+    for output in outputs:
+        for mime, value in output.get("data", {}).items():
+            if mime == "text/plain":
+                continue
+            if "javascript" in mime or "ecmascript" in mime:
+                found.append(f"{mime} output")
+                continue
+            found.extend(f"{mime}: {m.group(0)!r}" for m in UNSAFE_MARKUP.finditer(_join(value)))
+    return found
+
+
+def essay_report(course: Course, desk: Desk, student: str, check_id: str) -> str:
+    """The report the essay-check cell ``check_id`` gives on the essay the student handed in."""
+    (released,) = course.notebooks(ASSIGNMENT, "release")
+    nb = json.loads(released.read_text(encoding="utf-8"))
+    (source,) = [
+        _join(c["source"])
+        for c in nb["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id") == check_id
+    ]
+    call = re.search(
+        r"evidence_report\(\s*[\"'](\w+)[\"']\s*(?:,\s*min_sources\s*=\s*(\d+))?", source
+    )
+    assert call is not None, source
+    essay_id, min_sources = call.group(1), int(call.group(2) or 0)
+    return essay_check(essay_id, min_sources=min_sources, notebook=desk.notebook(student)).report()
+
+
+def check_case(
+    course: Course, desk: Desk, alone: grade.GradeSummary, summary: grade.GradeSummary, case: Case
+) -> None:
+    """The case's status, reason, scores and outputs, as the catalogue says."""
+    outcome = summary.outcome(case.student)
+    statuses = (case.status, *case.also_status)
+    assert outcome.status in statuses, (case.student, outcome.status, outcome.reason)
+    reason = outcome.reason
+    if outcome.status != "graded" or case.reason:
+        assert reason.strip() and "\n" not in reason and "\r" not in reason, repr(reason)
+        assert len(reason) <= 300, reason
+        for words in case.reason:
+            assert words in reason, f"{case.student}: {words!r} not in {reason!r}"
+        for words in case.not_reason:
+            assert words not in reason, f"{case.student}: {words!r} in {reason!r}"
+    else:
+        assert reason == "", reason
+    observed = per_cell(summary.scores, case.student)
+    expected = expected_scores(case, alone.scores)
+    assert observed == expected, f"{case.student}: expected {case.expect.describe()}"
+    for grade_id, text in case.output.items():
+        assert text in cell_text(course, case.student, grade_id)
+    if case.never_shows is not None:
+        shown = _flat(output_text(student_outputs(course, case.student)))
+        leaked = [t for t in case.never_shows(desk) if _flat(t) in shown]
+        assert leaked == [], (
+            f"{case.student}'s own outputs show {len(leaked)} secret(s): {leaked[:3]}"
+        )
+    if case.markup:
+        assert unsafe_markup(student_outputs(course, case.student)) == []
+    if case.essay_report:
+        report = essay_report(course, desk, case.student, case.essay_report)
+        shown = cell_text(course, case.student, case.essay_report)
+        assert report in shown, (
+            f"{case.student}: the essay check did not report on the essay handed in"
+        )
+
+
 def case_params() -> list[Any]:
     return [
         pytest.param(
@@ -235,23 +424,37 @@ def case_params() -> list[Any]:
 
 @pytest.mark.parametrize("case", case_params())
 def test_each_case_gets_its_status_reason_and_scores(graded: Graded, case: Case) -> None:
-    outcome = graded.summary.outcome(case.student)
-    assert (outcome.status, case.student) == (case.status, case.student), outcome.reason
-    reason = outcome.reason
-    if case.status != "graded" or case.reason:
-        assert reason.strip() and "\n" not in reason and "\r" not in reason, repr(reason)
-        assert len(reason) <= 300, reason
-        for words in case.reason:
-            assert words in reason, f"{case.student}: {words!r} not in {reason!r}"
-        for words in case.not_reason:
-            assert words not in reason, f"{case.student}: {words!r} in {reason!r}"
-    else:
-        assert reason == "", reason
-    observed = per_cell(graded.summary.scores, case.student)
-    expected = expected_scores(case, graded.alone.scores)
-    assert observed == expected, f"{case.student}: expected {case.expect.describe()}"
-    for grade_id, text in case.output.items():
-        assert text in cell_text(graded.course, case.student, grade_id)
+    check_case(graded.course, graded.desk, graded.alone, graded.summary, case)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.student) for c in FORGED_CASES])
+def test_forged_results_reach_neither_the_forger_nor_the_next_notebook(
+    forged: Forged, case: Case
+) -> None:
+    """Each attacker scores as ``blank``; the honest notebook its worker grades next as ``full``."""
+    check_case(forged.course, forged.desk, forged.alone, forged.summary, case)
+
+
+FEEDBACK_CASES = [c for c in CASES if c.never_shows is not None or c.markup]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.student) for c in FEEDBACK_CASES])
+def test_feedback_gives_away_no_secret_and_renders_no_student_markup(
+    graded: Graded, case: Case
+) -> None:
+    # feedback.main itself refuses (FeedbackLeakError) a page that shows a hidden test or a
+    # solution; the other students' essays and the markup are checked here
+    feedback.main(ASSIGNMENT, course=graded.course.root, students=[case.student])
+    (page,) = graded.course.notebooks(ASSIGNMENT, "feedback", case.student)
+    if case.never_shows is not None:
+        text = _flat(reader_text(page))
+        leaked = [t for t in case.never_shows(graded.desk) if _flat(t) in text]
+        assert leaked == [], (
+            f"{case.student}'s feedback shows {len(leaked)} secret(s): {leaked[:3]}"
+        )
+    if case.markup:
+        found = STUDENT_MARKUP.findall(page.read_text(encoding="utf-8"))
+        assert found == [], f"{case.student}'s feedback renders the student's markup: {found[:3]}"
 
 
 @pytest.mark.parametrize(
@@ -271,11 +474,15 @@ def test_screening_says_why_a_notebook_cannot_be_graded(graded: Graded, case: Ca
 
 
 def test_the_catalogue_is_whole() -> None:
-    students = [c.student for c in CASES]
+    students = [c.student for c in (*CASES, *FORGED_CASES)]
     assert len(set(students)) == len(students)
     assert not set(students) & {*HONEST, ALUMNUS}
-    described = [c.description for c in CASES]
+    described = [c.description for c in (*CASES, *FORGED_CASES)]
     assert all(d.strip() and "\n" not in d for d in described)
+    # the forged run relies on its order: each attacker, then the honest notebook graded next
+    forged = [c.student for c in FORGED_CASES]
+    assert forged == sorted(forged)
+    assert [c.expect.like for c in FORGED_CASES] == ["blank", "full"] * (len(forged) // 2)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ from filmkit.kernel.marking import evidence_report
 
 evidence_report("{essay_id}", min_sources={min_sources})""",
         "code",
+        judged=True,
     )
 
 

@@ -226,10 +226,8 @@ def grade_command(
 
     from filmkit.course.report import grade_table
     from filmkit.grading import grade
-    from filmkit.grading.pool import Limits
 
     out = console()
-    limits = Limits(cell_timeout=cell_timeout) if cell_timeout else None
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -251,7 +249,7 @@ def grade_command(
             jobs=jobs,
             force=force,
             sandbox=not no_sandbox,
-            limits=limits,
+            cell_timeout=cell_timeout,
             progress=advance,
             message=lambda text: out.print(text, markup=False),
         )

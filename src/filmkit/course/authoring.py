@@ -46,6 +46,10 @@ class Cell:
     source: str
     grade_id: str | None = None
     points: float | None = None
+    judged: bool = False  # run by the grader's judge, never in the student's process
+
+
+JUDGE_KEY: Final = "filmkit"  # cell metadata: {"filmkit": {"judge": true}}
 
 
 def _text(source: str) -> str:
@@ -62,9 +66,15 @@ def code(source: str) -> Cell:
     return Cell("plain", "code", _text(source))
 
 
-def readonly(grade_id: str, source: str, cell_type: str = "markdown") -> Cell:
-    """A read-only cell: nbgrader restores it from the gradebook when grading."""
-    return Cell("readonly", cell_type, _text(source), grade_id)
+def readonly(
+    grade_id: str, source: str, cell_type: str = "markdown", *, judged: bool = False
+) -> Cell:
+    """A read-only cell: nbgrader restores it from the gradebook when grading.
+
+    ``judged``: a code cell whose output a marker relies on (an essay's evidence report). At
+    grading time it runs in the judge, on the notebook as handed in, never in the process that
+    ran the student's code (whose output the student could forge). Test cells always are."""
+    return Cell("readonly", cell_type, _text(source), grade_id, judged=judged)
 
 
 def answer(grade_id: str, source: str) -> Cell:
@@ -134,6 +144,8 @@ def build_notebook(cells: Sequence[Cell]) -> Any:
             if cell.points is not None:
                 meta["points"] = cell.points
             nb_cell.metadata["nbgrader"] = meta
+            if cell.judged:
+                nb_cell.metadata[JUDGE_KEY] = {"judge": True}
         nb.cells.append(nb_cell)
     nbformat.validate(nb)
     return nb

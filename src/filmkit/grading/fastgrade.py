@@ -33,13 +33,16 @@ from nbgrader import utils
 from nbgrader.converters.autograde import Autograde
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
+from filmkit.course.authoring import JUDGE_KEY
 from filmkit.grading.pool import (
     Cell,
+    NotebookJob,
     RunResult,
     WorkerPool,
     cells_for_job,
     files_from_dir,
 )
+from filmkit.grading.sanitize import MarkupBudget, untrusted_outputs
 
 
 @contextlib.contextmanager
@@ -108,16 +111,20 @@ class PrecomputedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         assert driver is not None
         student = resources["nbgrader"]["student"]
         notebook = resources["nbgrader"]["notebook"]
-        cells = cells_for_job(nb)
+        cells = cells_for_job(nb, driver.judged_cells(notebook))
         entry = driver.registry.pop((student, notebook), None)
         if entry is not None and entry[0] == fingerprint(cells):
             future, prefetched = entry[1], True
         else:
-            files = driver.job_files(resources["metadata"]["path"], student, notebook)
-            future, prefetched = driver.pool.submit(cells, files), False
+            job = driver.notebook_job(cells, resources["metadata"]["path"], student, notebook)
+            future, prefetched = driver.pool.submit(job), False
         result = future.result()
+        budget = MarkupBudget()  # bleach is slow on crafted markup: a budget per notebook
         for index, cell in result.cells.items():
-            nb.cells[index].outputs = [nbformat.from_dict(o) for o in cell["outputs"]]
+            outputs = cell["outputs"]
+            if index not in result.judged:  # from the process that ran the student's code
+                outputs = untrusted_outputs(outputs, budget=budget)
+            nb.cells[index].outputs = [nbformat.from_dict(o) for o in outputs]
             nb.cells[index].execution_count = cell["execution_count"]
         grade_ids = {
             i: str(c.metadata["nbgrader"]["grade_id"])
@@ -179,13 +186,34 @@ class FastAutograde(Autograde):  # type: ignore[misc]
         if self.on_student is not None:
             self.on_student(student_id)
 
-    def job_files(self, folder: str, student: str, notebook: str) -> dict[str, str]:
-        """The files a notebook's run sees: ``folder``'s non-notebook files, plus the
-        student's own notebook as handed in (``marking.evidence_report`` reads the essays from
-        it). Never the sanitized notebook, which holds the hidden tests."""
-        files = files_from_dir(folder)
-        files.update(self._own_notebook(student, notebook))
-        return files
+    def notebook_job(
+        self, cells: list[Cell], folder: str, student: str, notebook: str
+    ) -> NotebookJob:
+        """A notebook's run: the sandbox sees ``folder``'s non-notebook files (never a notebook:
+        the sanitized one holds the hidden tests); the judge sees the student's own notebook as
+        handed in, which ``marking.evidence_report`` reads the essays from."""
+        return NotebookJob(cells, files_from_dir(folder), self._own_notebook(student, notebook))
+
+    def judged_cells(self, notebook: str) -> dict[str, str]:
+        """Grade id → source of the source notebook's read-only cells marked for the judge.
+
+        Read from ``source/`` (the instructor's), never from the submission, whose metadata the
+        student may have edited; nbgrader's ``OverwriteCells`` has restored those cells' sources."""
+        cache: dict[str, dict[str, str]] = self.__dict__.setdefault("_judged_cache", {})
+        if notebook not in cache:
+            source = self.coursedir.format_path(
+                self.coursedir.source_directory, ".", self.coursedir.assignment_id
+            )
+            found: dict[str, str] = {}
+            path = Path(source) / f"{notebook}.ipynb"
+            if path.is_file():
+                for cell in nbformat.read(path, as_version=4).cells:
+                    meta = cell.get("metadata", {})
+                    grade_id = meta.get("nbgrader", {}).get("grade_id")
+                    if grade_id and meta.get(JUDGE_KEY, {}).get("judge") is True:
+                        found[str(grade_id)] = cell.source
+            cache[notebook] = found
+        return cache[notebook]
 
     def _own_notebook(self, student: str, notebook: str) -> dict[str, str]:
         submitted = self._format_source(self.coursedir.assignment_id, student)
@@ -255,7 +283,7 @@ class FastAutograde(Autograde):  # type: ignore[misc]
                 nb = nbformat.read(path, as_version=4)
                 for sanitizer in sanitizers:
                     nb, resources = sanitizer(nb, resources)
-                cells = cells_for_job(nb)
+                cells = cells_for_job(nb, self.judged_cells(notebook))
                 own = self._own_notebook(student, notebook)
-                future = self.pool.submit(cells, {**files, **own})
+                future = self.pool.submit(NotebookJob(cells, files, own))
                 self.registry[(student, notebook)] = (fingerprint(cells), future)

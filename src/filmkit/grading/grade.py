@@ -35,6 +35,8 @@ from filmkit.course.folder import (
     load_course,
     nbgrader_warnings,
 )
+from filmkit.grading.cgroups import CgroupError
+from filmkit.grading.limits import GradingLimits
 from filmkit.grading.outcome import STATUSES, Outcome, read_outcomes, write_outcomes
 from filmkit.grading.pool import Limits
 from filmkit.grading.screen import Screened, released_notebooks, screen
@@ -77,6 +79,7 @@ class GradeSummary:
     skipped: tuple[str, ...] = ()  # already graded, left alone (no --force)
     sandbox: str = ""  # "bwrap", or the warning given when grading unsandboxed
     seconds: float = 0.0
+    runs: tuple[RunStats, ...] = ()  # how each notebook ran (graded by this run)
 
     def totals(self) -> pd.DataFrame:
         """One row per student: score, max_score, the questions awaiting a marker, failures."""
@@ -86,6 +89,17 @@ class GradeSummary:
 
     def outcome(self, student: str) -> Outcome:
         return self.outcomes.get(student) or Outcome(student, self.assignment, "graded", "")
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """One notebook's run: its status, wall time in its worker, and the judge's share of it."""
+
+    student: str
+    notebook: str
+    status: str
+    wall_s: float
+    judge_s: float
 
 
 GradeProgress = Callable[[str, int, int], None]  # (student just finished, done, total)
@@ -100,13 +114,16 @@ def main(
     force: bool = False,
     sandbox: bool = True,
     limits: Limits | None = None,
+    cell_timeout: float | None = None,
     progress: GradeProgress | None = None,
     message: Callable[[str], None] | None = None,
 ) -> GradeSummary:
     """Autograde the submissions of ``assignment`` (all under ``submitted/``, or ``students``).
 
     Students already graded (in the gradebook and ``autograded/``, with no newer submission)
-    are left alone unless ``force``. ``jobs`` defaults to the number of CPUs. ``progress`` is
+    are left alone unless ``force``. ``jobs`` defaults to the number of CPUs. The limits are the
+    course's ``c.GradingLimits`` (:mod:`filmkit.grading.limits`), with ``cell_timeout`` (the
+    command's ``--cell-timeout``) or a whole ``limits`` in their place. ``progress`` is
     called as each student's result is committed; ``message`` with anything worth saying
     (recovered runs, an unsandboxed run).
     """
@@ -159,8 +176,9 @@ def main(
             record_no_notebook(loaded, assignment, student, found.files.get("timestamp.txt"))
             outcomes[student] = Outcome(student, assignment, found.status, found.reason, _now())
     mode = ""
+    runs: tuple[RunStats, ...] = ()
     if gradeable:
-        mode = _grade_staged(
+        mode, runs = _grade_staged(
             loaded,
             assignment,
             staging,
@@ -169,6 +187,7 @@ def main(
             jobs=jobs or os.cpu_count() or 1,
             sandbox=sandbox,
             limits=limits,
+            cell_timeout=cell_timeout,
             progress=progress,
             say=say,
         )
@@ -190,6 +209,7 @@ def main(
         tuple(sorted(done)),
         mode,
         round(time.perf_counter() - started, 2),
+        runs,
     )
 
 
@@ -267,9 +287,10 @@ def _grade_staged(
     jobs: int,
     sandbox: bool,
     limits: Limits | None,
+    cell_timeout: float | None,
     progress: GradeProgress | None,
     say: Callable[[str], None],
-) -> str:
+) -> tuple[str, tuple[RunStats, ...]]:
     """Grade the screened submissions in the staging area; commit each student whole."""
     import nbformat
     from nbgrader.coursedir import CourseDirectory
@@ -292,14 +313,25 @@ def _grade_staged(
     config.CourseDirectory.student_id = "*"
     config.Autograde.force = True
     config.Autograde.create_student = True
-    timeout = course.config.Execute.get("timeout", None)
-    limits = limits or Limits(cell_timeout=float(timeout) if timeout else Limits.cell_timeout)
-    source_dir = course.step_dir("source") / assignment
-    source_notebooks = sorted(source_dir.glob("*.ipynb"))
+    grading = GradingLimits(
+        config=course.config, **({"cell_timeout": cell_timeout} if cell_timeout else {})
+    )
+    limits = limits or grading.to_limits()
+    try:
+        support = grading.cgroup_support()
+    except CgroupError as error:
+        raise GradingError(
+            f"{error}: grade as root, or set c.GradingLimits.cgroups = 'auto'"
+        ) from None
+    memory_warning = grading.warning(support)
+    if memory_warning:
+        say(memory_warning)
+    release_dir = course.step_dir("release") / assignment
+    released = sorted(release_dir.glob("*.ipynb"))
     warmup = None
-    if source_notebooks:  # trusted: the instructor's own notebook shows what gets imported
-        nb = nbformat.read(source_notebooks[0], as_version=4)
-        warmup = (cells_for_job(nb), files_from_dir(source_dir))
+    if released:  # the released version shows what gets imported, and holds no secret
+        nb = nbformat.read(released[0], as_version=4)
+        warmup = (cells_for_job(nb), files_from_dir(release_dir))
     log_dir = staging.root.parent / "logs"
     errors = _ErrorLog()
     committed: list[str] = []
@@ -309,6 +341,7 @@ def _grade_staged(
         log_dir=log_dir,
         sandbox=sandbox,
         warmup=warmup,
+        cgroups=support,
     )
     if pool.warning:
         say(pool.warning)
@@ -346,7 +379,17 @@ def _grade_staged(
                 kept.graded_at if kept else "",
             )
     staging.finish()
-    return pool.mode if not pool.warning else pool.warning
+    stats = tuple(
+        RunStats(
+            r.student,
+            r.notebook,
+            r.result.status,
+            r.result.wall_s,
+            float(r.result.info.get("judge_s") or 0.0),
+        )
+        for r in app.runs
+    )
+    return (pool.mode if not pool.warning else pool.warning), stats
 
 
 class _ErrorLog(logging.Handler):
@@ -396,7 +439,11 @@ def judge(
             stopped_here = index == running if isinstance(running, int) else names & ENDED_ERRORS
             if result.status != "ok" and stopped_here:
                 worse("killed")
-                ending = "hit a limit" if result.status in ("timeout", "output_limit") else "ended"
+                ending = (
+                    "hit a limit"
+                    if result.status in ("timeout", "output_limit", "memory_limit")
+                    else "ended"
+                )
                 reasons.append(
                     f"{run.notebook}: the run {ending} ({result.status}) at {where}; "
                     "every cell from there on scored 0"

@@ -1,12 +1,23 @@
-"""The grader's side of the workers: one template process per job slot, fed over pipes.
+"""The grader's side of the workers: a sandbox and a judge per job slot, and the router between them.
 
     with WorkerPool(jobs=2, limits=Limits(...), log_dir=...) as pool:
-        future = pool.submit(cells, files)   # concurrent.futures.Future[RunResult]
+        future = pool.submit(NotebookJob(cells, files, notebook_files))  # Future[RunResult]
 
-Everything a template sends back is untrusted: it is parsed as JSON (never unpickled) and coerced
-into plain nbformat outputs by :func:`clean_outputs`. A run that did not finish has every cell it
-did not finish turned into an error (:func:`finalize`), so killing its own process can never
-earn a submission the marks of the tests that did not run.
+Each slot has two fork servers (:mod:`filmkit.sandbox.forkserver`), each in its own bubblewrap
+sandbox with its own unprivileged uid: one in the **sandbox** role, whose children run the
+student's cells, and one in the **judge** role, whose children run the instructor's tests
+(:mod:`filmkit.judge`). For each notebook the slot makes a socket pair per child, passes one end
+to each fork server (which forks and never reads it) and keeps the other: the grader alone talks
+to both children and routes between them (:mod:`filmkit.protocol`): the sandbox's data for a test to
+the judge, the judge's calls of a student's function to the sandbox and their results back, the
+judge's verdict into the result. The grader enforces every time limit, and waits for the end of
+the sandbox channel (every process of the run held it) before the slot takes the next notebook.
+
+Everything the sandbox sends is untrusted: parsed as JSON (never unpickled), records of another
+job discarded, outputs coerced into plain nbformat outputs by :func:`clean_outputs`. A run that
+did not finish has every cell it did not finish turned into an error (:func:`finalize`), so
+killing its own process can never earn a submission the marks of the tests that did not run.
+Which cells the judge ran is recorded (:attr:`RunResult.judged`): only those outputs are trusted.
 """
 
 from __future__ import annotations
@@ -14,11 +25,10 @@ from __future__ import annotations
 import base64
 import concurrent.futures as cf
 import contextlib
-import json
 import os
 import queue
+import secrets
 import select
-import struct
 import subprocess
 import sys
 import threading
@@ -26,12 +36,15 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
+from filmkit import protocol
 from filmkit.grading import bwrap
+from filmkit.grading import cgroups as cg
 
-Cell = dict[str, Any]  # {"cell_type", "source", "locked"}
+Cell = dict[str, Any]  # {"cell_type", "source", "locked", "judge", "fetch", "sandbox_source"}
 Output = dict[str, Any]
 MODULE: Final = "filmkit.sandbox.forkserver"
 DEFAULT_PRELOAD: Final = (
@@ -44,6 +57,7 @@ DEFAULT_PRELOAD: Final = (
     "filmkit.kernel.marking",
 )
 FIRST_UID: Final = 64001  # one unprivileged uid per worker, so workers don't share RLIMIT_NPROC
+JUDGE_UID_OFFSET: Final = 500  # the judges' uids: FIRST_UID + JUDGE_UID_OFFSET + k
 
 
 @dataclass(frozen=True)
@@ -66,25 +80,50 @@ class Limits:
 
 @dataclass
 class RunResult:
-    # ok | timeout | died | crash | output_limit | protocol_error | sandbox_died
+    # ok | timeout | died | crash | output_limit | memory_limit | protocol_error | sandbox_died
+    # | judge_died
     status: str
     cells: dict[int, dict[str, Any]]  # cell index → {"execution_count", "outputs"}
     wall_s: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    judged: frozenset[int] = frozenset()  # cells whose outputs the judge produced (trusted)
 
 
 class TemplateDied(Exception):
     pass
 
 
-class Template:
-    """One template process. One thread talks to it at a time."""
+@dataclass(frozen=True)
+class NotebookJob:
+    """One notebook to run: ``cells`` as :func:`cells_for_job` makes them, the files of its
+    working folder (relative path → base64), and the files of the judge's (the notebook as
+    handed in, for the essays' evidence reports)."""
 
-    def __init__(self, mode: str, uid: int, preload: Sequence[str], log_dir: Path) -> None:
-        self.mode, self.uid = mode, uid
-        self.log = open(log_dir / f"worker-{uid}.log", "ab")  # noqa: SIM115 (closed in close())
-        args = ["-m", MODULE, "--preload", ",".join(preload), "--uid", str(uid)]
-        if mode == "bwrap":
+    cells: list[Cell]
+    files: dict[str, str]
+    judge_files: dict[str, str] = field(default_factory=dict)
+    report_modules: bool = False  # a warm-up: report the modules it imported
+
+
+class Template:
+    """One fork server process, in the ``sandbox`` or the ``judge`` role."""
+
+    def __init__(
+        self,
+        role: str,
+        mode: str,
+        uid: int,
+        preload: Sequence[str],
+        log_dir: Path,
+        group: cg.WorkerGroup | None = None,
+    ) -> None:
+        self.role, self.mode, self.uid, self.group = role, mode, uid, group
+        self.log = open(log_dir / f"{role}-{uid}.log", "ab")  # noqa: SIM115 (closed in close())
+        self.control, theirs = protocol.control_pair()
+        fd = theirs.fileno()
+        args = ["-m", MODULE, "--role", role, "--preload", ",".join(preload), "--uid", str(uid)]
+        args += ["--control-fd", str(fd)]
+        if mode in bwrap.MODES:  # privileged or unprivileged (user-namespace) bubblewrap
             argv = [*bwrap.bwrap_argv(uid=uid), sys.executable, *args, "--isolate", "ns"]
             env = None
         else:
@@ -97,73 +136,91 @@ class Template:
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
             stderr=self.log,
-            bufsize=0,
-            close_fds=True,
+            pass_fds=(fd,),
             env=env,
+            # into its control group before it execs: every process it forks is bounded with it
+            preexec_fn=group.preexec if group is not None else None,
         )
+        theirs.close()
         self.ready: dict[str, Any] | None = None
-
-    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        return self.proc.stdin, self.proc.stdout
+        self.exited: dict[str, int | None] = {}  # job → exit code, as the server reports them
 
     def wait_ready(self, timeout: float = 180) -> dict[str, Any]:
         if self.ready is None:
-            self.ready = self._recv(timeout)
+            record = self.next_event(timeout)
+            if record.get("ev") != "ready":
+                raise TemplateDied(f"the {self.role} worker did not start; see {self.log.name}")
+            self.ready = record
             self.ready["spawn_s"] = round(time.perf_counter() - self.started, 3)
         return self.ready
 
-    def _recv(self, timeout: float) -> dict[str, Any]:
-        fd = self._pipes()[1].fileno()
-        deadline = time.monotonic() + timeout
-
-        def read(n: int) -> bytes:
-            buf = b""
-            while len(buf) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TemplateDied("the worker did not answer in time")
-                ready, _, _ = select.select([fd], [], [], left)
-                if ready:
-                    chunk = os.read(fd, n - len(buf))
-                    if not chunk:
-                        raise TemplateDied(
-                            f"the worker exited (code {self.proc.poll()}); see {self.log.name}"
-                        )
-                    buf += chunk
-            return buf
-
-        size = struct.unpack(">I", read(4))[0]
-        if size > 512 << 20:
-            raise TemplateDied("the worker sent an oversized frame")
-        answer = json.loads(read(size))
-        if not isinstance(answer, dict):
-            raise TemplateDied("the worker sent a malformed frame")
-        return answer
-
-    def run(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
-        self.wait_ready()
-        body = json.dumps(job).encode()
-        stdin = self._pipes()[0]
+    def next_event(self, timeout: float) -> protocol.Record:
+        readable, _, _ = select.select([self.control], [], [], timeout)
+        if not readable:
+            raise TemplateDied(f"the {self.role} worker did not answer in time")
         try:
-            stdin.write(struct.pack(">I", len(body)) + body)
-            stdin.flush()
-        except (BrokenPipeError, OSError) as error:
-            raise TemplateDied("the worker is gone") from error
-        return self._recv(timeout)
+            record, fds = protocol.recv_control(self.control)
+        except (OSError, protocol.ProtocolError) as error:
+            raise TemplateDied(f"the {self.role} worker's control socket failed: {error}") from None
+        for fd in fds:
+            os.close(fd)
+        if record is None:
+            raise TemplateDied(
+                f"the {self.role} worker exited (code {self.proc.poll()}); see {self.log.name}"
+            )
+        if record.get("ev") == "exited":
+            code = record.get("exit_code")
+            self.exited[str(record.get("job"))] = code if isinstance(code, int) else None
+        return record
+
+    def fork(self, job: str) -> protocol.Channel:
+        """A new child for ``job``; the grader's end of its channel."""
+        self.wait_ready()
+        ours, theirs = protocol.channel_pair()
+        try:
+            protocol.send_control(self.control, {"op": "fork", "job": job}, [theirs.fileno()])
+        except OSError as error:
+            ours.close()
+            raise TemplateDied(f"the {self.role} worker is gone") from error
+        finally:
+            theirs.close()
+        deadline = time.monotonic() + 30
+        while True:
+            record = self.next_event(max(0.0, deadline - time.monotonic()))
+            if record.get("ev") == "forked" and record.get("job") == job:
+                return ours
+
+    def kill(self, job: str) -> None:
+        with contextlib.suppress(OSError):
+            protocol.send_control(self.control, {"op": "kill", "job": job})
+
+    def wait_exit(self, job: str, timeout: float = 10) -> int | None:
+        deadline = time.monotonic() + timeout
+        while job not in self.exited:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TemplateDied(f"a {self.role} child did not exit")
+            self.next_event(left)
+        return self.exited.pop(job)
+
+    def import_modules(self, modules: Sequence[str]) -> dict[str, Any]:
+        protocol.send_control(self.control, {"op": "import", "modules": list(modules)})
+        while True:
+            record = self.next_event(120)
+            if record.get("ev") == "imported":
+                return record
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
-            self._pipes()[0].close()
+            self.control.close()
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self._pipes()[1].close()
         self.log.close()
 
 
@@ -225,6 +282,11 @@ ENDINGS: Final = {
     "output_limit": ("OutputLimitExceeded", "the notebook's output limit was exceeded; stopped"),
     "protocol_error": ("DeadKernelError", "the notebook's result stream was corrupt"),
     "sandbox_died": ("DeadKernelError", "the grading sandbox died during this notebook"),
+    "judge_died": ("DeadKernelError", "the grader's judge stopped during this cell"),
+    "memory_limit": (
+        "MemoryError",
+        "the notebook ran out of its memory limit (its processes and files together); stopped",
+    ),
 }
 
 
@@ -263,9 +325,13 @@ def finalize(cells_in: Sequence[Cell], raw: Mapping[str, Any]) -> RunResult:
             error["traceback"] = [f"NotExecuted: {evalue}"]
         stopped = True
         cells[index] = {"execution_count": None, "outputs": [error]}
-    info = {k: raw.get(k) for k in ("exit_code", "crash", "setup_s", "running")}
+    info = {k: raw.get(k) for k in ("exit_code", "crash", "setup_s", "running", "judge_s")}
     wall = raw.get("wall_s", 0.0)
-    return RunResult(status, cells, float(wall) if isinstance(wall, int | float) else 0.0, info)
+    judged = frozenset(
+        i for i, c in enumerate(cells_in) if c.get("judge") and i in got and i in cells
+    )
+    seconds = float(wall) if isinstance(wall, int | float) else 0.0
+    return RunResult(status, cells, seconds, info, judged)
 
 
 def files_from_dir(folder: Path | str, *, skip_notebooks: bool = True) -> dict[str, str]:
@@ -280,14 +346,47 @@ def files_from_dir(folder: Path | str, *, skip_notebooks: bool = True) -> dict[s
     return files
 
 
-def cells_for_job(nb: Any) -> list[Cell]:
-    """nbformat notebook → job cells (``locked`` as in ``nbgrader.utils.is_locked``)."""
-    from nbgrader import utils
+def cells_for_job(nb: Any, judged: Mapping[str, str] | None = None) -> list[Cell]:
+    """nbformat notebook → job cells (``locked`` as in ``nbgrader.utils.is_locked``).
 
-    return [
-        {"cell_type": c.cell_type, "source": c.source, "locked": bool(utils.is_locked(c))}
-        for c in nb.cells
-    ]
+    A cell is judged when it is an nbgrader test (a grade cell that is not a solution) or its
+    grade id is in ``judged`` (grade id → the source notebook's cell source, for read-only cells
+    marked for the judge). A judged cell carries ``fetch`` (the names it reads) and
+    ``sandbox_source``: what the sandbox may run of it, the test as released (hidden tests
+    removed, as nbgrader's ``ClearHiddenTests`` removes them) or nothing."""
+    from nbgrader import utils
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    from filmkit.judge.names import free_names
+
+    hider = ClearHiddenTests()
+    cells: list[Cell] = []
+    for c in nb.cells:
+        cell: Cell = {
+            "cell_type": c.cell_type,
+            "source": c.source,
+            "locked": bool(utils.is_locked(c)),
+        }
+        grade_id = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        test = c.cell_type == "code" and utils.is_grade(c) and not utils.is_solution(c)
+        marked = c.cell_type == "code" and grade_id is not None and grade_id in (judged or {})
+        if test or marked:
+            cell["judge"] = True
+            cell["fetch"] = list(free_names(c.source))
+            released = nbformat_copy(c)
+            if test:
+                hider._remove_hidden_test_region(released)
+                cell["sandbox_source"] = released.source
+            else:
+                cell["sandbox_source"] = ""
+        cells.append(cell)
+    return cells
+
+
+def nbformat_copy(cell: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(cell)
 
 
 def choose_mode(sandbox: bool) -> tuple[str, str | None]:
@@ -296,12 +395,261 @@ def choose_mode(sandbox: bool) -> tuple[str, str | None]:
         return "none", bwrap.unsandboxed_warning("the sandbox was turned off")
     check = bwrap.check_sandbox()
     if check.usable:
-        return "bwrap", None
+        return check.mode, None  # bwrap.PRIVILEGED or bwrap.UNPRIVILEGED
     return "none", bwrap.unsandboxed_warning(check.reason)
 
 
+class Run:
+    """One notebook's run on a slot: the router between its sandbox child and its judge child."""
+
+    def __init__(self, slot: Slot, job: NotebookJob) -> None:
+        self.slot, self.job, self.limits = slot, job, slot.limits
+        self.id = secrets.token_hex(8)
+        self.cells: dict[str, Any] = {}
+        self.judged: dict[str, Any] = {}
+        self.running: int | None = None
+        self.status: str | None = None
+        self.crash: str | None = None
+        self.modules: list[str] = []
+        self.discarded = 0
+        self.cell_deadline = float("inf")
+        self.judge_cells = {i for i, c in enumerate(job.cells) if c.get("judge")}
+        self.groups = [g for g in (slot.sandbox.group, slot.judge.group) if g is not None]
+        self.judge_s = 0.0  # time from a test's data to its verdict: the judge's cost
+        self.judge_since = 0.0
+
+    def limits_record(self) -> dict[str, Any]:
+        record = self.limits.job()
+        record["nproc"] = bwrap.nproc_allowance(self.limits.nproc, self.slot.mode)
+        if self.slot.sandbox.group is not None:
+            # one process alone gets a MemoryError at 3/4 of the budget (that cell fails, the
+            # notebook goes on, as in a kernel); all its processes and files together are
+            # stopped by the control group at the budget itself
+            record["process_mem_bytes"] = self.limits.mem_bytes * 3 // 4
+        return record
+
+    def execute(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        groups = self.groups
+        for group in groups:  # the previous notebook's processes (and tmpfs) are gone by now
+            group.arm(self.limits.mem_bytes, self.limits.nproc)
+        sandbox = self.slot.sandbox.fork(self.id)
+        judge = self.slot.judge.fork(self.id) if self.judge_cells else None
+        for group in groups:  # pin the OOM killer on the notebook, never its fork server
+            group.prefer_oom_kill_of_new()
+        try:
+            sandbox_cells = [
+                {
+                    "cell_type": c["cell_type"],
+                    "source": c.get("sandbox_source", c["source"])
+                    if c.get("judge")
+                    else c["source"],
+                    "locked": c["locked"],
+                    "judge": bool(c.get("judge")),
+                    "fetch": list(c.get("fetch", [])),
+                }
+                for c in self.job.cells
+            ]
+            job_record = {"op": "job", "job": self.id, **self.limits_record()}
+            sandbox.send(
+                {
+                    **job_record,
+                    "cells": sandbox_cells,
+                    "files": self.job.files,
+                    "report_modules": self.job.report_modules,
+                }
+            )
+            if judge is not None:
+                judged = {str(i): self.job.cells[i]["source"] for i in self.judge_cells}
+                judge.send({**job_record, "cells": judged, "files": self.job.judge_files})
+            self.route(sandbox, judge, started)
+        finally:
+            self.finish(sandbox, judge)
+        kills = sum(g.oom_kills_since_arm() for g in groups)
+        if kills and self.status != "ok":
+            self.status = "memory_limit"  # the kernel killed a process of it: not "died"
+        wall = round(time.perf_counter() - started, 4)
+        return {
+            "status": self.status,
+            "cells": {**self.cells, **self.judged},
+            "running": self.running,
+            "crash": self.crash,
+            "wall_s": wall,
+            "modules": self.modules,
+            "discarded": self.discarded,
+        }
+
+    def route(
+        self, sandbox: protocol.Channel, judge: protocol.Channel | None, started: float
+    ) -> None:
+        nb_deadline = started + self.limits.nb_timeout
+        budget = self.limits.max_notebook_output_bytes * 2 + (1 << 20)
+        grace = self.limits.cell_timeout + self.limits.grace
+        peers = [sandbox] if judge is None else [sandbox, judge]
+        while self.status is None:
+            left = min(nb_deadline, self.cell_deadline) - time.perf_counter()
+            if left <= 0:
+                self.status = "timeout"
+                return
+            for ready in wait([p.conn for p in peers], left):
+                source = sandbox if ready is sandbox.conn else judge
+                assert source is not None
+                try:
+                    record = source.recv()
+                except protocol.ProtocolError:
+                    self.status = "protocol_error" if source is sandbox else "judge_died"
+                    return
+                if source is sandbox and sandbox.received > budget:
+                    self.status = "output_limit"
+                    return
+                if record is None:
+                    self.status = (
+                        ("died" if self.crash is None else "crash")
+                        if source is sandbox
+                        else "judge_died"
+                    )
+                    return
+                if record.get("job") != self.id:
+                    self.discarded += 1  # not this run's: a forgery, never believed
+                    continue
+                if source is sandbox:
+                    self.from_sandbox(record, judge, grace)
+                else:
+                    self.from_judge(record, sandbox, grace)
+                if self.status is not None:
+                    return
+
+    def from_sandbox(
+        self, record: protocol.Record, judge: protocol.Channel | None, grace: float
+    ) -> None:
+        ev, index = record.get("ev"), record.get("i")
+        if ev == "start" and isinstance(index, int):
+            self.running = index
+            self.cell_deadline = time.perf_counter() + grace
+        elif ev == "done" and isinstance(index, int) and index not in self.judge_cells:
+            if self.out_of_memory():
+                # the kernel killed a process of this cell for memory (a child, or a file in its
+                # tmpfs pushed it over): the notebook ran out of its limit, as a kernel would die
+                self.running, self.status = index, "memory_limit"
+                return
+            self.cells[str(index)] = {
+                "execution_count": record.get("execution_count"),
+                "outputs": record.get("outputs", []),
+            }
+            self.running, self.cell_deadline = None, float("inf")
+        elif ev == "judge" and isinstance(index, int) and index in self.judge_cells and judge:
+            self.running = index
+            if self.out_of_memory():
+                self.status = "memory_limit"
+                return
+            self.judge_since = time.perf_counter()
+            self.cell_deadline = time.perf_counter() + grace
+            judge.send(
+                {
+                    "op": "run",
+                    "job": self.id,
+                    "i": index,
+                    "execution_count": record.get("execution_count"),
+                    "names": record.get("names") if isinstance(record.get("names"), dict) else {},
+                }
+            )
+        elif ev in ("returned", "raised") and judge is not None:
+            judge.send({**record, "op": ev})
+        elif ev == "modules" and isinstance(record.get("names"), list):
+            self.modules = [str(n) for n in record["names"]]
+        elif ev == "end":
+            self.status = "ok"
+        elif ev == "abort":
+            self.status = str(record.get("reason", "aborted"))
+        elif ev == "crash":
+            self.crash = str(record.get("error", ""))[:2000]
+
+    def out_of_memory(self) -> bool:
+        return any(g.oom_kills_since_arm() for g in self.groups)
+
+    def from_judge(self, record: protocol.Record, sandbox: protocol.Channel, grace: float) -> None:
+        ev, index = record.get("ev"), record.get("i")
+        if ev == "call":
+            sandbox.send(
+                {
+                    "op": "call",
+                    "job": self.id,
+                    "call": record.get("call"),
+                    "name": record.get("name"),
+                    "args": record.get("args"),
+                    "kwargs": record.get("kwargs"),
+                }
+            )
+        elif ev == "judged" and index == self.running:
+            self.judged[str(index)] = {
+                "execution_count": record.get("execution_count"),
+                "outputs": record.get("outputs", []),
+            }
+            sandbox.send({"op": "resume", "job": self.id, "i": index})
+            self.judge_s += time.perf_counter() - self.judge_since
+            self.running = None
+            self.cell_deadline = time.perf_counter() + grace  # the released test runs there
+        elif ev == "crash":
+            self.crash = "judge: " + str(record.get("error", ""))[:2000]
+            self.status = "judge_died"
+
+    def finish(self, sandbox: protocol.Channel, judge: protocol.Channel | None) -> None:
+        if self.status != "ok":
+            self.slot.sandbox.kill(self.id)
+        # every process of the run inherited the sandbox channel: its end means they are all
+        # gone (a pid namespace of 60 fork-bomb processes takes about a second to tear down)
+        deadline = time.monotonic() + 10
+        with contextlib.suppress(OSError, EOFError, protocol.ProtocolError):
+            while time.monotonic() < deadline:
+                if sandbox.poll(0.2) and sandbox.recv() is None:
+                    break
+        sandbox.close()
+        if judge is not None:
+            with contextlib.suppress(OSError):
+                judge.send({"op": "end", "job": self.id})
+            if self.status != "ok":
+                self.slot.judge.kill(self.id)
+            judge.close()
+        for template in (self.slot.sandbox, self.slot.judge if judge is not None else None):
+            if template is None:
+                continue
+            try:
+                template.wait_exit(self.id)
+            except TemplateDied:
+                template.kill(self.id)
+                template.wait_exit(self.id, 5)
+
+
+class Slot:
+    """One job slot: a sandbox fork server and a judge fork server, used by one thread."""
+
+    def __init__(self, pool: WorkerPool, uid: int) -> None:
+        self.pool, self.uid, self.mode, self.limits = pool, uid, pool.mode, pool.limits
+        self.sandbox = pool.new_template("sandbox", uid, pool.new_group())
+        self.judge = pool.new_template("judge", uid + JUDGE_UID_OFFSET, pool.new_group())
+        self.sandbox.wait_ready()
+        self.judge.wait_ready()
+        if pool.warmup is not None:
+            cells, files = pool.warmup
+            raw = Run(self, NotebookJob(cells, files, report_modules=True)).execute()
+            note = {"status": raw["status"]}
+            if raw["status"] == "ok" and raw["modules"]:
+                note["sandbox"] = self.sandbox.import_modules(raw["modules"])
+                note["judge"] = self.judge.import_modules(raw["modules"])
+            self.sandbox.ready = {**(self.sandbox.ready or {}), "warmup": note}
+
+    def run(self, job: NotebookJob) -> dict[str, Any]:
+        return Run(self, job).execute()
+
+    def close(self) -> None:
+        for template in (self.sandbox, self.judge):
+            template.close()
+            if template.group is not None:
+                template.group.remove()
+
+
 class WorkerPool:
-    """``jobs`` template processes; submit() runs a notebook on whichever is free."""
+    """``jobs`` slots; submit() runs a notebook on whichever is free."""
 
     def __init__(
         self,
@@ -312,14 +660,23 @@ class WorkerPool:
         sandbox: bool = True,
         preload: Sequence[str] = DEFAULT_PRELOAD,
         warmup: tuple[list[Cell], dict[str, str]] | None = None,
+        cgroups: cg.Support | None = None,
     ) -> None:
-        """``warmup``: a TRUSTED notebook (the instructor's source version), run once per
-        template in a sandboxed child; the modules it imported are then imported by the template
-        (only imported: no notebook code runs in the template), so every fork inherits them."""
+        """``cgroups``: the control groups to bound each notebook with (one per fork server,
+        armed before each notebook: :mod:`filmkit.grading.cgroups`), or None for rlimits only.
+
+        ``warmup``: a notebook without secrets (the released version), run once per slot
+        like any submission; the modules it imported are then imported by both fork servers
+        (only imported: no notebook code ever runs in a fork server), so every fork inherits
+        them. Never the source notebook: its solutions would sit in the sandbox's lineage."""
         self.mode, self.warning = choose_mode(sandbox)
         if self.warning:
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
         self.jobs, self.limits, self.preload, self.warmup = jobs, limits, tuple(preload), warmup
+        self.cgroups = cgroups if cgroups is not None and cgroups.usable else None
+        if self.cgroups is not None:
+            cg.sweep_stale(self.cgroups)  # groups a killed grader left behind
+        self._slots: list[Slot] = []
         self.log_dir = log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         self._uids: queue.Queue[int] = queue.Queue()
@@ -330,8 +687,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._executor = cf.ThreadPoolExecutor(jobs, thread_name_prefix="grade-worker")
         self.restarts = 0
-        # start the templates now, in parallel
-        for started in [self._executor.submit(self._template) for _ in range(jobs)]:
+        for started in [self._executor.submit(self._slot) for _ in range(jobs)]:
             started.result()
 
     def __enter__(self) -> WorkerPool:
@@ -340,43 +696,48 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _new_template(self, uid: int) -> Template:
-        template = Template(self.mode, uid, self.preload, self.log_dir)
+    def new_group(self) -> cg.WorkerGroup | None:
+        return cg.WorkerGroup.create(self.cgroups) if self.cgroups is not None else None
+
+    def new_template(self, role: str, uid: int, group: cg.WorkerGroup | None) -> Template:
+        template = Template(role, self.mode, uid, self.preload, self.log_dir, group)
         with self._lock:
             self._templates.append(template)
         return template
 
-    def _template(self) -> Template:
-        if not hasattr(self._local, "uid"):
+    def _slot(self) -> Slot:
+        if not hasattr(self._local, "slot"):
             self._local.uid = self._uids.get()
-            self._local.template = self._new_template(self._local.uid)
-        template: Template = self._local.template
-        if template.ready is None:
-            ready = template.wait_ready()
-            if self.warmup:
-                cells, files = self.warmup
-                job = {"cells": cells, "files": files, **self.limits.job(), "report_modules": True}
-                raw = template.run(job, timeout=self.limits.nb_timeout + 30)
-                ready["warmup"] = {"status": raw.get("status"), "note": raw.get("crash")}
-        return template
+            self._local.slot = Slot(self, self._local.uid)
+            with self._lock:
+                self._slots.append(self._local.slot)
+        slot: Slot = self._local.slot
+        return slot
 
-    def submit(self, cells: list[Cell], files: dict[str, str]) -> cf.Future[RunResult]:
-        return self._executor.submit(self._run, cells, files)
+    def submit(self, job: NotebookJob) -> cf.Future[RunResult]:
+        return self._executor.submit(self._run, job)
 
-    def _run(self, cells: list[Cell], files: dict[str, str]) -> RunResult:
+    def _run(self, job: NotebookJob) -> RunResult:
         started = time.perf_counter()
-        job = {"cells": cells, "files": files, **self.limits.job()}
         try:
-            raw = self._template().run(job, timeout=self.limits.nb_timeout + 30)
+            raw = self._slot().run(job)
         except TemplateDied as error:
-            # the submission took its whole worker down: restart it for the next notebook
-            self._local.template.proc.kill()
-            self._local.template.close()
-            self._local.template = self._new_template(self._local.uid)
+            # the submission took a whole worker down: a new slot for the next notebook
+            old: Slot = self._local.slot
+            groups = [t.group for t in (old.sandbox, old.judge) if t.group is not None]
+            memory = any(g.oom_kills_since_arm() for g in groups)
+            for template in (old.sandbox, old.judge):
+                template.proc.kill()
+            old.close()
+            self._local.slot = Slot(self, self._local.uid)
+            with self._lock:
+                self._slots = [s for s in self._slots if s is not old] + [self._local.slot]
             self.restarts += 1
-            raw = {"status": "sandbox_died", "cells": {}, "crash": str(error)}
-        result = finalize(cells, raw)
+            status = "memory_limit" if memory else "sandbox_died"
+            raw = {"status": status, "cells": {}, "crash": str(error)}
+        result = finalize(job.cells, raw)
         result.info["parent_wall_s"] = round(time.perf_counter() - started, 4)
+        result.info["discarded"] = raw.get("discarded", 0)
         return result
 
     def template_info(self) -> list[dict[str, Any]]:
@@ -384,5 +745,5 @@ class WorkerPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-        for template in self._templates:
-            template.close()
+        for slot in self._slots:
+            slot.close()

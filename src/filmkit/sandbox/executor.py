@@ -31,8 +31,7 @@ from __future__ import annotations
 import ast
 import builtins
 import ctypes
-import io
-import json
+import functools
 import linecache
 import os
 import random as _random
@@ -41,189 +40,15 @@ import signal
 import sys
 import time
 import traceback
+import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
+from filmkit import capture, plaindata, protocol
+from filmkit.capture import SINK, CellTimeoutError, OutputLimitExceeded
+
 Output = dict[str, Any]
 DEFAULT_PRELOAD: Final = ("pandas", "plotly.express", "plotly.graph_objects")
-
-# --------------------------------------------------------------------------- sink
-
-
-class OutputLimitExceeded(BaseException):
-    pass
-
-
-class CellTimeoutError(BaseException):
-    pass
-
-
-class Sink:
-    """Collects nbformat outputs of the current cell; enforces the output budget."""
-
-    def __init__(self) -> None:
-        self.outputs: list[Output] = []
-        self.pending: dict[str, str] = {"stdout": "", "stderr": ""}
-        self.pending_since: float | None = None
-        self.budget = 5 << 20  # per cell: exceeding it = an error in that cell
-        self.nb_budget = 20 << 20  # per notebook: exceeding it ends the run
-        self.used = 0
-        self.cell_used = 0
-        self.overflow = False  # notebook budget exceeded
-        self.cell_overflow = False
-        self.pending_clear = False
-
-    def begin(self) -> None:
-        self.outputs = []
-        self.cell_used = 0
-        self.cell_overflow = False
-        self.pending_clear = False
-        self.pending = {"stdout": "", "stderr": ""}
-        self.pending_since = None
-
-    def _charge(self, n: int) -> None:
-        self.used += n
-        self.cell_used += n
-        if self.used > self.nb_budget:
-            self.overflow = self.cell_overflow = True
-            raise OutputLimitExceeded(f"notebook output limit of {self.nb_budget} bytes exceeded")
-        if self.cell_used > self.budget:
-            self.cell_overflow = True
-            raise OutputLimitExceeded(f"cell output limit of {self.budget} bytes exceeded")
-
-    def _append(self, out: Output) -> None:
-        if self.pending_clear:
-            self.outputs.clear()
-            self.pending_clear = False
-        self.outputs.append(out)
-
-    def stream(self, name: str, text: str) -> None:
-        """Buffered like ipykernel's OutStream: pending text is flushed (stdout first, then
-        stderr) before any display/result/error, at the end of the cell, or 0.2 s after the
-        first pending write.  So output order matches what nbclient records from ipykernel."""
-        if not text:
-            return
-        if self.cell_overflow:
-            raise OutputLimitExceeded("output limit exceeded")
-        self._charge(len(text))
-        self.pending[name] += text
-        now = time.monotonic()
-        if self.pending_since is None:
-            self.pending_since = now
-        elif now - self.pending_since > 0.2:
-            self.flush()
-
-    def flush(self) -> None:
-        for name in ("stdout", "stderr"):
-            text = self.pending[name]
-            if not text:
-                continue
-            self.pending[name] = ""
-            o = self.outputs[-1] if self.outputs and not self.pending_clear else None
-            if o is not None and o["output_type"] == "stream" and o["name"] == name:
-                o["text"] += text
-            else:
-                self._append({"output_type": "stream", "name": name, "text": text})
-        self.pending_since = None
-
-    def _size(self, data: Any) -> int:
-        try:
-            return len(json.dumps(data, default=str))
-        except Exception:
-            return 1 << 20
-
-    def display(
-        self, data: Any, metadata: Any, transient: Any = None, update: bool = False
-    ) -> None:
-        self.flush()
-        self._charge(self._size(data))
-        out = {
-            "output_type": "display_data",
-            "data": _jsonable(data),
-            "metadata": _jsonable(metadata or {}),
-        }
-        did = (transient or {}).get("display_id")
-        if update and did:
-            for cell_outs in (self.outputs,):
-                for o in cell_outs:
-                    if o.get("_display_id") == did:
-                        o["data"], o["metadata"] = out["data"], out["metadata"]
-            return
-        if did:
-            out["_display_id"] = did
-        self._append(out)
-
-    def execute_result(self, data: Any, metadata: Any, count: int) -> None:
-        self.flush()
-        self._charge(self._size(data))
-        self._append(
-            {
-                "output_type": "execute_result",
-                "data": _jsonable(data),
-                "metadata": _jsonable(metadata or {}),
-                "execution_count": count,
-            }
-        )
-
-    def error(self, ename: str, evalue: str, tb: Any) -> None:
-        self.flush()
-        self._append(
-            {
-                "output_type": "error",
-                "ename": ename,
-                "evalue": evalue,
-                "traceback": [str(x) for x in (tb or [])][:200],
-            }
-        )
-
-    def clear(self, wait: bool = False) -> None:
-        self.flush()
-        if wait:
-            self.pending_clear = True
-        else:
-            self.outputs.clear()
-
-
-def _jsonable(d: Any) -> Any:
-    return json.loads(json.dumps(d, default=str))
-
-
-SINK = Sink()
-
-
-class CapStream(io.TextIOBase):
-    """sys.stdout / sys.stderr replacement (like ipykernel's OutStream)."""
-
-    def __init__(self, name: str, fd: int) -> None:
-        self.name_ = name
-        self._fd = fd
-
-    @property
-    def name(self) -> str:
-        return f"<{self.name_}>"
-
-    def write(self, s: str) -> int:
-        if not isinstance(s, str):
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
-        SINK.stream(self.name_, s)
-        return len(s)
-
-    def writable(self) -> bool:
-        return True
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        return self._fd
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
 
 # ------------------------------------------------------------------ template setup
 
@@ -235,57 +60,10 @@ def prepare_template(preload: Sequence[str] = DEFAULT_PRELOAD) -> dict[str, floa
     t0 = time.perf_counter()
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     from IPython.core.displayhook import DisplayHook
-    from IPython.core.displaypub import DisplayPublisher
     from IPython.core.inputtransformer2 import TransformerManager
     from IPython.core.interactiveshell import InteractiveShell
-    from traitlets import Type
-    from traitlets.config import Config
 
-    class CapDisplayPublisher(DisplayPublisher):
-        def publish(
-            self,
-            data: Any,
-            metadata: Any = None,
-            source: Any = None,
-            *,
-            transient: Any = None,
-            update: bool = False,
-            **kw: Any,
-        ) -> None:
-            SINK.display(data, metadata, transient, update)
-
-        def clear_output(self, wait: bool = False) -> None:
-            SINK.clear(wait)
-
-    class CapDisplayHook(DisplayHook):
-        def start_displayhook(self) -> None:
-            self._fmt: tuple[Any, Any] | None = None
-
-        def write_output_prompt(self) -> None:
-            pass
-
-        def write_format_data(self, format_dict: Any, md_dict: Any = None) -> None:
-            self._fmt = (format_dict, md_dict)
-
-        def finish_displayhook(self) -> None:
-            if self._fmt is not None:
-                SINK.execute_result(self._fmt[0], self._fmt[1], self.prompt_count)
-            self._fmt = None
-
-    class GraderShell(InteractiveShell):
-        display_pub_class = Type(CapDisplayPublisher)
-        displayhook_class = Type(CapDisplayHook)
-
-        def _showtraceback(self, etype: Any, evalue: Any, stb: Any) -> None:
-            SINK.error(str(etype.__name__), str(evalue), stb)
-
-        def enable_gui(self, gui: Any = None) -> None:
-            pass
-
-    cfg = Config()
-    cfg.HistoryManager.hist_file = ":memory:"  # as nbgrader passes to ipykernel; no saving thread
-    cfg.InteractiveShell.colors = "nocolor"
-    shell = GraderShell.instance(config=cfg)
+    shell = capture.make_shell()
     t_shell = time.perf_counter() - t0
 
     import importlib
@@ -315,7 +93,7 @@ def prepare_template(preload: Sequence[str] = DEFAULT_PRELOAD) -> dict[str, floa
         display_pub=shell.display_pub,
         displayhook=shell.displayhook,
         display_formatter=shell.display_formatter,
-        plain_printers=dict(shell.display_formatter.formatters["text/plain"].type_printers),  # type: ignore[union-attr]
+        plain_printers=dict(shell.display_formatter.formatters["text/plain"].type_printers),
         custom_exc=(shell.custom_exceptions, shell.CustomTB),
         sys_hooks=dict(excepthook=sys.excepthook, breakpointhook=sys.breakpointhook),
         builtins=dict(vars(builtins)),
@@ -616,10 +394,20 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise CellTimeoutError("Cell execution timed out")
 
 
-def run_notebook(job: dict[str, Any], emit: Callable[[Any], None]) -> None:
-    """Child side.  job = {"cells": [{"source", "cell_type", "locked"}], "cell_timeout": s,
-    "max_output_bytes": n}.  emit(dict) sends a record to the template."""
+def run_notebook(job: dict[str, Any], channel: protocol.Channel) -> None:
+    """Child side.  job = {"job": id, "cells": [{"source", "cell_type", "locked", "judge",
+    "fetch"}], "cell_timeout": s, "max_output_bytes": n, ...}; every record sent on ``channel``
+    carries the job's id. A ``judge`` cell is not run here: the data of its ``fetch`` names goes
+    to the grader, the judge runs the test, and ``source`` (the test as released, hidden tests
+    removed, or nothing) then runs here with its outputs discarded, so the names it defines exist
+    for later cells as they did in the student's own kernel."""
     sh = T["shell"]
+    job_id = job.get("job")
+
+    def emit(record: dict[str, Any]) -> None:
+        record["job"] = job_id
+        channel.send(record)
+
     SINK.budget = int(job.get("max_output_bytes", 5 << 20))
     SINK.nb_budget = int(job.get("max_notebook_output_bytes", 4 * SINK.budget))
     T["libc"] = ctypes.CDLL(None)
@@ -633,7 +421,7 @@ def run_notebook(job: dict[str, Any], emit: Callable[[Any], None]) -> None:
         T["fdcap"][name] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    T["stdout"], T["stderr"] = CapStream("stdout", 1), CapStream("stderr", 2)
+    T["stdout"], T["stderr"] = capture.CapStream("stdout", 1), capture.CapStream("stderr", 2)
     sys.stdin = open(os.devnull)
 
     def no_input(*a: Any, **k: Any) -> str:
@@ -653,6 +441,9 @@ def run_notebook(job: dict[str, Any], emit: Callable[[Any], None]) -> None:
     if "" in sys.path:
         sys.path.remove("")
     for idx, cell in enumerate(job["cells"]):
+        if cell.get("judge"):
+            _judge_cell(idx, cell, channel, emit, float(cell_timeout))
+            continue
         if cell["cell_type"] != "code" or not cell["source"].strip():
             continue  # nbclient skips empty code cells too
         emit({"ev": "start", "i": idx})
@@ -743,6 +534,114 @@ def run_notebook(job: dict[str, Any], emit: Callable[[Any], None]) -> None:
         )
         emit({"ev": "modules", "names": names})
     emit({"ev": "end"})
+
+
+def _judge_cell(
+    idx: int,
+    cell: dict[str, Any],
+    channel: protocol.Channel,
+    emit: Callable[[dict[str, Any]], None],
+    cell_timeout: float,
+) -> None:
+    """Hand a test cell to the judge: the data of the names it reads, then the student's
+    functions called on the judge's behalf, until the grader says the judge is done."""
+    sh = T["shell"]
+    count = sh.execution_count
+    _restore_pristine()
+    emit({"ev": "judge", "i": idx, "execution_count": count, "names": _snapshot(cell)})
+    while True:
+        op = channel.recv()
+        if op is None:  # the grader is gone
+            os._exit(0)
+        if op.get("op") == "call":
+            emit(_serve_call(op, cell_timeout))
+        elif op.get("op") == "resume":
+            break
+    sh.execution_count = count + 1
+    visible = cell.get("source") or ""
+    if not str(visible).strip():
+        return
+    _restore_pristine()
+    SINK.begin()
+    try:
+        try:
+            T["cell_over"] = False
+            if cell_timeout:
+                signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+            _run_locked(str(visible), count, idx)
+        finally:
+            T["cell_over"] = True
+    except BaseException:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    SINK.begin()  # what the released test printed here counts for nothing: the judge's does
+
+
+def _snapshot(cell: dict[str, Any]) -> dict[str, Any]:
+    ns = T["user_ns"]
+    hidden = T["shell"].user_ns_hidden
+    found: dict[str, Any] = {}
+    for name in cell.get("fetch") or ():
+        if type(name) is not str or name not in ns:
+            continue
+        value = ns[name]
+        if name in hidden and hidden[name] is value:
+            continue  # IPython's own names (In, Out, get_ipython, exit)
+        found[name] = describe(name, value)
+    return found
+
+
+def describe(name: str, value: Any) -> dict[str, Any]:
+    """What the judge is told of one name: its data, that it is a function (called here on
+    the judge's behalf), the name of a module (imported by the judge itself), or why not."""
+    kind = type(value)
+    if kind is types.ModuleType:
+        return {"module": str(value.__dict__.get("__name__", ""))}
+    if kind in (types.FunctionType, types.BuiltinFunctionType, types.MethodType, functools.partial):
+        return {"callable": True}
+    try:
+        return {"data": plaindata.encode(value, name=name)}
+    except plaindata.NotPlainData as error:
+        return {"refused": str(error)}
+    except BaseException as error:
+        return {"refused": f"{name} could not be read as data ({type(error).__name__})"}
+
+
+def _serve_call(op: dict[str, Any], cell_timeout: float) -> dict[str, Any]:
+    """Run one call of a student's function for the judge; only data goes back."""
+    call, name = op.get("call"), str(op.get("name", ""))
+    SINK.begin()
+    record: dict[str, Any]
+    try:
+        function = T["user_ns"][name]
+        args, kwargs = plaindata.decode(op.get("args")), plaindata.decode(op.get("kwargs"))
+        try:
+            T["cell_over"] = False
+            if cell_timeout:
+                signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+            value = function(*args, **kwargs)
+        finally:
+            T["cell_over"] = True
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        record = {"ev": "returned", "call": call, "value": describe(f"{name}(…)", value)}
+    except BaseException as error:
+        record = {"ev": "raised", "call": call, "ename": "Exception", "evalue": ""}
+        try:
+            record["ename"], record["evalue"] = str(type(error).__name__), str(error)[:10000]
+        except BaseException:
+            pass
+    try:
+        _drain_fd_capture()
+        SINK.flush()
+    except BaseException:
+        pass
+    for stream in ("stdout", "stderr"):
+        record[stream] = "".join(
+            str(o.get("text", "")) for o in SINK.outputs if o.get("name") == stream
+        )[: SINK.budget]
+    SINK.begin()
+    return record
 
 
 def import_modules(names: Sequence[str]) -> int:

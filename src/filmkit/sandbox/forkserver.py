@@ -1,20 +1,25 @@
-"""The template process ("fork server") of one grading worker.
+"""The fork server ("template") of one grading worker, in the sandbox's or the judge's role.
 
-    python -m filmkit.sandbox.forkserver [--preload pandas,plotly.express]
-                                                  [--isolate ns|uid|none] [--uid N] [--once]
+    python -m filmkit.sandbox.forkserver --role sandbox|judge --control-fd N
+                                         [--preload pandas,plotly.express] [--isolate ns|uid|none]
+                                         [--uid N]
 
-Protocol on stdin/stdout: frames of 4-byte big-endian length + JSON.
-  parent -> template : {"id", "cells": [{"source","cell_type","locked"}], "files": {rel: base64},
-                        "cell_timeout", "nb_timeout", "mem_bytes", "nproc", "max_output_bytes"}
-  template -> parent : {"ev": "ready", ...} once, then one {"ev": "result", ...} per job.
+It prepares once (heavy imports, a pristine IPython shell, the corpus split; the judge also the
+test runner), then serves its control socket (:mod:`filmkit.protocol`): for each ``fork`` it receives
+one descriptor, the child's channel to the grader, forks a child that keeps only that descriptor,
+and closes its own copy. **It never reads a job**: the child reads its own job after the fork,
+so no notebook, solution, hidden test or student's work ever enters the template's memory, and
+no child can inherit a remnant of another. ``kill`` ends a child's whole run; ``exited`` reports
+each child's end.
 
-Per job the template forks a child.  --isolate ns (used inside bwrap): the child unshares
-USER+NS+PID+IPC namespaces (unprivileged), mounts private tmpfs on /tmp, /grading/work
-(scratch copy, read-write) and /grading/submission (read-only copy), then forks the executor as pid 1 of
-the new pid namespace (its exit kills every process the submission left behind), drops
-all capabilities, sets no_new_privs + rlimits, and runs executor.run_notebook.
---isolate uid (no bwrap, template is root): scratch in a temp dir, child setuid()s to
---uid; leftovers are killed with kill(-1) from a helper running as that uid.
+Per job the child (``--isolate ns``, inside bwrap) unshares USER+NS+PID+IPC+UTS namespaces
+(unprivileged), mounts private tmpfs on /tmp, /grading/work (scratch copy, read-write) and
+/grading/submission (read-only copy), then forks the runner as pid 1 of the new pid namespace
+(its exit kills every process the submission left behind), drops all capabilities, sets
+no_new_privs + rlimits, and runs :func:`filmkit.sandbox.executor.run_notebook` (sandbox role) or
+:func:`filmkit.judge.runner.run` (judge role). --isolate uid (no bwrap, template is root): scratch
+in a temp dir, child setuid()s to --uid; leftovers are killed with kill(-1) from a helper running
+as that uid.
 """
 
 from __future__ import annotations
@@ -22,19 +27,20 @@ from __future__ import annotations
 import argparse
 import base64
 import ctypes
-import json
 import os
 import resource
 import select
 import shutil
 import signal
-import struct
+import socket
 import sys
 import tempfile
 import time
 from typing import Any
 
+from filmkit import protocol
 from filmkit.grading.bwrap import SUBMISSION_DIR, WORK_DIR
+from filmkit.grading.cgroups import prefer_oom_kill
 from filmkit.sandbox import executor
 
 Job = dict[str, Any]
@@ -87,38 +93,6 @@ def drop_all_caps() -> None:
     _check(libc.capset(ctypes.byref(hdr), data), "capset")
 
 
-# ---------------------------------------------------------------- framing
-
-
-def send(fd: int, obj: Any) -> None:
-    b = json.dumps(obj).encode()
-    _write_all(fd, struct.pack(">I", len(b)) + b)
-
-
-def _write_all(fd: int, b: bytes) -> None:
-    while b:
-        n = os.write(fd, b)
-        b = b[n:]
-
-
-def recv(fd: int) -> Any:
-    h = _read_exact(fd, 4)
-    if h is None:
-        return None
-    body = _read_exact(fd, struct.unpack(">I", h)[0])
-    return None if body is None else json.loads(body)
-
-
-def _read_exact(fd: int, n: int) -> bytes | None:
-    buf = b""
-    while len(buf) < n:
-        c = os.read(fd, n - len(buf))
-        if not c:
-            return None
-        buf += c
-    return buf
-
-
 # ---------------------------------------------------------------- child side
 
 
@@ -146,7 +120,7 @@ def set_limits(job: Job) -> None:
     rl = resource.setrlimit
     rl(resource.RLIMIT_CORE, (0, 0))
     if job.get("mem_bytes"):
-        lim = vm_size() + int(job["mem_bytes"])
+        lim = vm_size() + int(job.get("process_mem_bytes") or job["mem_bytes"])
         rl(resource.RLIMIT_AS, (lim, lim))
     if job.get("nproc"):
         rl(resource.RLIMIT_NPROC, (job["nproc"], job["nproc"]))
@@ -157,33 +131,59 @@ def set_limits(job: Job) -> None:
         rl(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
 
-def executor_main(job: Job, wfd: int) -> None:
-    """Runs the notebook; never returns."""
+def runner_main(job: Job, role: str, channel: protocol.Channel) -> None:
+    """Runs the notebook (sandbox) or its tests (judge) on the channel at CHILD_FD; never returns."""
     code = 0
     try:
-        hi = os.dup2(wfd, 1000)  # result pipe on a high, close-on-exec fd
-        os.set_inheritable(hi, False)
-        if wfd != hi:
-            os.close(wfd)
-
-        def emit(rec: Any) -> None:
-            _write_all(hi, json.dumps(rec).encode() + b"\n")
-
         set_limits(job)
-        executor.run_notebook(job, emit)
-    except BaseException as e:  # pragma: no cover - reported to the template
+        if role == "judge":
+            from filmkit.judge import runner
+
+            runner.run(job, channel)
+        else:
+            executor.run_notebook(job, channel)
+    except BaseException as e:  # pragma: no cover - reported to the grader
         try:
-            _write_all(1000, json.dumps({"ev": "crash", "error": repr(e)[:2000]}).encode() + b"\n")
+            channel.send({"ev": "crash", "job": job.get("job"), "error": repr(e)[:2000]})
         except BaseException:
             pass
         code = 3
     os._exit(code)
 
 
-def child_main(job: Job, wfd: int, isolate: str, uid: int) -> None:
+def _keep_only_channel(fd: int) -> None:
+    """Close every inherited descriptor (the template's control socket, its log, anything a
+    library left open) except the standard three and this child's channel, moved to CHILD_FD."""
+    if fd != protocol.CHILD_FD:
+        os.dup2(fd, protocol.CHILD_FD)
+        os.close(fd)
+    os.set_inheritable(protocol.CHILD_FD, True)
+    os.closerange(protocol.CHILD_FD + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    if null != 0:
+        os.close(null)
+
+
+def read_job(channel: protocol.Channel, job_id: str) -> Job:
+    """The child's own job, read from its channel after the fork."""
+    job = channel.recv(timeout=120)
+    if not isinstance(job, dict) or job.get("op") != "job" or job.get("job") != job_id:
+        raise protocol.ProtocolError("the first record on a child's channel must be its job")
+    return job
+
+
+def child_main(fd: int, job_id: str, role: str, isolate: str, uid: int, scratch: str) -> None:
     """Forked from the template per notebook; never returns."""
+    channel: protocol.Channel | None = None
     try:
         os.setsid()
+        prefer_oom_kill()  # cgroups: the OOM killer takes the notebook, not the template
+        _keep_only_channel(fd)
+        # one Connection for the child's life: a discarded one closes its descriptor
+        channel = protocol.Channel(protocol.CHILD_FD)
+        job = read_job(channel, job_id)
+        job["_scratch"] = scratch
         if isolate == "ns":
             gid = os.getgid()
             libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # else /proc/self/*_map are root-owned
@@ -233,8 +233,8 @@ def child_main(job: Job, wfd: int, isolate: str, uid: int) -> None:
                 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
                 libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
                 drop_all_caps()
-                executor_main(job, wfd)
-            os.close(wfd)
+                runner_main(job, role, channel)
+            os.close(protocol.CHILD_FD)
             _, st = os.waitpid(pid, 0)
             os._exit(
                 os.waitstatus_to_exitcode(st) & 0xFF if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)
@@ -255,13 +255,15 @@ def child_main(job: Job, wfd: int, isolate: str, uid: int) -> None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             os.chdir(os.path.join(d, "work"))
             job["tmpdir"] = os.path.join(d, "tmp")
-            executor_main(job, wfd)
+            runner_main(job, role, channel)
     except BaseException as e:
         try:
-            _write_all(
-                wfd,
-                json.dumps({"ev": "crash", "error": "setup: " + repr(e)[:2000]}).encode() + b"\n",
-            )
+            import traceback
+
+            traceback.print_exc()  # to the worker log
+            record = {"ev": "crash", "job": job_id, "error": "setup: " + repr(e)[:2000]}
+            if channel is not None:
+                channel.send(record)
         except BaseException:
             pass
     os._exit(4)
@@ -284,146 +286,96 @@ def kill_uid_leftovers(uid: int) -> None:
 # ---------------------------------------------------------------- template side
 
 
-def run_job(job: Job, isolate: str, uid: int) -> Job:
-    t0 = time.perf_counter()
-    if isolate != "ns":
-        job["_scratch"] = tempfile.mkdtemp(prefix="nb-")
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        child_main(job, w, isolate, uid)
-    os.close(w)
-    cell_timeout = float(job.get("cell_timeout") or 30)
-    grace = float(job.get("grace", 2.0))
-    nb_deadline = t0 + float(job.get("nb_timeout") or 600)
-    cell_deadline = float("inf")
-    max_bytes = int(
-        job.get("max_notebook_output_bytes", 4 * int(job.get("max_output_bytes", 5 << 20)))
-    ) * 2 + (1 << 20)
-    cells, running, status, buf, nread, crash = {}, None, None, b"", 0, None
-    first_start = None
-    modules: list[str] = []
-    while status is None:
-        timeout = min(nb_deadline, cell_deadline) - time.perf_counter()
-        if timeout <= 0:
-            status = "timeout"
-            break
-        rl, _, _ = select.select([r], [], [], timeout)
-        if not rl:
-            continue
-        chunk = os.read(r, 1 << 16)
-        if not chunk:
-            break
-        nread += len(chunk)
-        if nread > max_bytes:
-            status = "output_limit"
-            break
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
+class Template:
+    """The fork server's loop: fork on request, kill on request, report every exit."""
+
+    def __init__(self, control: socket.socket, role: str, isolate: str, uid: int) -> None:
+        self.control, self.role, self.isolate, self.uid = control, role, isolate, uid
+        self.children: dict[str, tuple[int, str]] = {}  # job → (pid, scratch folder or "")
+
+    def serve(self) -> None:
+        while True:
+            wait = 0.02 if self.children else None
+            readable, _, _ = select.select([self.control], [], [], wait)
+            if readable:
+                record, fds = protocol.recv_control(self.control)
+                if record is None:
+                    break
+                self.handle(record, fds)
+            self.reap()
+        for pid, _ in self.children.values():
             try:
-                rec = json.loads(line)
-            except ValueError:
-                status = "protocol_error"
-                break
-            ev = rec.get("ev")
-            if ev == "start":
-                running = rec["i"]
-                first_start = first_start or time.perf_counter()
-                cell_deadline = time.perf_counter() + cell_timeout + grace
-            elif ev == "done":
-                cells[rec["i"]] = {
-                    "execution_count": rec.get("execution_count"),
-                    "outputs": rec.get("outputs", []),
-                    "t": rec.get("t"),
-                    "nmod": rec.get("nmod"),
-                }
-                running, cell_deadline = None, float("inf")
-            elif ev == "end":
-                status = "ok"
-            elif ev == "abort":
-                status = str(rec.get("reason", "aborted"))
-            elif ev == "modules":
-                modules = rec.get("names") or []
-            elif ev == "crash":
-                crash = rec.get("error")
-    if status != "ok":
-        os.kill(pid, signal.SIGKILL)  # child; its pid-1 grandchild dies via PDEATHSIG
-        # every process of the run inherited the result pipe: EOF == they are all gone
-        # (pid-namespace teardown of e.g. 60 spinning fork-bomb processes takes ~1 s)
-        t_end = time.perf_counter() + 10
-        while time.perf_counter() < t_end:
-            rl, _, _ = select.select([r], [], [], 0.2)
-            if rl and not os.read(r, 1 << 16):
-                break
-    os.close(r)
-    # wait for the child (after "end" it exits at once)
-    deadline = time.perf_counter() + 5
-    exit_code = None
-    while True:
-        p, st = os.waitpid(pid, os.WNOHANG)
-        if p:
-            exit_code = os.waitstatus_to_exitcode(st)
-            break
-        if time.perf_counter() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            deadline += 5
-        time.sleep(0.002)
-    if isolate == "uid" and uid:
-        kill_uid_leftovers(uid)
-    if job.get("_scratch"):
-        shutil.rmtree(job["_scratch"], ignore_errors=True)
-    if status is None:
-        status = "crash" if crash else "died"
-    if job.get("report_modules") and status == "ok":
-        t1 = time.perf_counter()
-        n = executor.import_modules(modules)
-        crash = f"warm-up imported {n} modules in {time.perf_counter() - t1:.2f}s"
-    return {
-        "ev": "result",
-        "id": job.get("id"),
-        "status": status,
-        "cells": cells,
-        "running": running,
-        "exit_code": exit_code,
-        "crash": crash,
-        "wall_s": round(time.perf_counter() - t0, 4),
-        "setup_s": round((first_start or time.perf_counter()) - t0, 4),
-    }
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def handle(self, record: protocol.Record, fds: list[int]) -> None:
+        op, job = record.get("op"), str(record.get("job", ""))
+        if op == "fork" and len(fds) == 1 and job and job not in self.children:
+            scratch = tempfile.mkdtemp(prefix="nb-") if self.isolate != "ns" else ""
+            pid = os.fork()
+            if pid == 0:
+                self.control.close()
+                child_main(fds[0], job, self.role, self.isolate, self.uid, scratch)
+            os.close(fds[0])
+            self.children[job] = (pid, scratch)
+            protocol.send_control(self.control, {"ev": "forked", "job": job, "pid": pid})
+            return
+        for fd in fds:
+            os.close(fd)
+        if op == "kill" and job in self.children:
+            try:
+                os.kill(self.children[job][0], signal.SIGKILL)
+            except OSError:
+                pass
+        elif op == "import":
+            names = record.get("modules")
+            if isinstance(names, list):
+                took = time.perf_counter()
+                count = executor.import_modules([str(n) for n in names])
+                seconds = round(time.perf_counter() - took, 3)
+                protocol.send_control(
+                    self.control, {"ev": "imported", "count": count, "s": seconds}
+                )
+
+    def reap(self) -> None:
+        for job, (pid, scratch) in list(self.children.items()):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if not done:
+                continue
+            del self.children[job]
+            if self.isolate == "uid" and self.uid:
+                kill_uid_leftovers(self.uid)
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
+            code = os.waitstatus_to_exitcode(status)
+            protocol.send_control(self.control, {"ev": "exited", "job": job, "exit_code": code})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--role", choices=["sandbox", "judge"], default="sandbox")
+    ap.add_argument("--control-fd", type=int, required=True)
     ap.add_argument("--preload", default="pandas,plotly.express,plotly.graph_objects")
     ap.add_argument("--isolate", choices=["ns", "uid", "none"], default="ns")
     ap.add_argument("--uid", type=int, default=0)
-    ap.add_argument("--once", action="store_true")
     a = ap.parse_args()
-    out_fd = os.dup(1)  # protocol channel; fd 1 -> stderr so stray prints can't corrupt it
-    os.dup2(2, 1)
+    control = socket.socket(fileno=a.control_fd)
+    os.dup2(2, 1)  # stray prints go to the worker's log
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # children (same uid) can't ptrace / read our memory
     t0 = time.perf_counter()
-    timings = executor.prepare_template([m for m in a.preload.split(",") if m])
+    preload = [m for m in a.preload.split(",") if m]
+    if a.role == "judge":
+        from filmkit.judge import runner
+
+        timings = runner.prepare(preload)
+    else:
+        timings = executor.prepare_template(preload)
     uid = 0 if a.isolate == "none" else (a.uid or os.getuid())
-    send(
-        out_fd,
-        {
-            "ev": "ready",
-            "pid": os.getpid(),
-            "uid": os.getuid(),
-            "isolate": a.isolate,
-            "template_s": round(time.perf_counter() - t0, 3),
-            **timings,
-        },
-    )
-    while True:
-        job = recv(0)
-        if job is None:
-            break
-        send(out_fd, run_job(job, a.isolate, uid))
-        if a.once:
-            break
+    ready = {"ev": "ready", "pid": os.getpid(), "uid": os.getuid(), "role": a.role}
+    ready.update(isolate=a.isolate, template_s=round(time.perf_counter() - t0, 3), **timings)
+    protocol.send_control(control, ready)
+    Template(control, a.role, a.isolate, uid).serve()
 
 
 if __name__ == "__main__":
