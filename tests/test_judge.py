@@ -192,5 +192,7 @@ def test_what_a_students_kernel_imports_loads_nothing_of_the_grader() -> None:
         "print(sorted(n for n in sys.modules if n.startswith(('filmkit.grading', 'filmkit.judge',"
         " 'filmkit.sandbox', 'filmkit.course', 'nbgrader'))))"
     )
-    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert found.stdout.strip() == "[]"

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 import time
 from typing import Any
 
@@ -249,3 +251,18 @@ def make_shell() -> Any:
     cfg.InteractiveShell.colors = "nocolor"
     shell = GraderShell.instance(config=cfg)
     return shell
+
+
+def imported_modules() -> list[str]:
+    """The installed modules this process has imported (the environment's and filmkit's, never
+    a module from the working folder): what a warm-up run reports for its fork server to import."""
+    import filmkit
+
+    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(filmkit.__file__))}
+    prefixes = tuple({os.path.realpath(p) for p in roots} | roots)
+    return sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if isinstance(getattr(module, "__file__", None), str)
+        and os.path.realpath(str(module.__file__)).startswith(prefixes)
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import csv
 import functools
+import io
 import re
 import threading
 import warnings
@@ -109,10 +110,17 @@ class Corpus:
 
     def text(self, source: str) -> str:
         """The stored text of a source, by id."""
-        rows = self._documents.loc[self._documents["id"] == source, "text"]
-        if rows.empty:
+        found = self._texts().get(source)
+        if found is None:
             raise UnknownSourceError(f"no source with id {source!r}; the ids are {self.ids}")
-        return str(rows.iloc[0])
+        return found
+
+    @functools.cache  # noqa: B019 - one Corpus per verified load, kept alive by load_corpus's cache
+    def _texts(self) -> dict[str, str]:
+        return {
+            str(i): str(t)
+            for i, t in zip(self._documents["id"], self._documents["text"], strict=True)
+        }
 
     def record(self, source: str) -> dict[str, object]:
         """The manifest row of a source, without its text."""
@@ -211,7 +219,14 @@ def read_manifest(path: Path, *, derived: bool = True) -> pd.DataFrame:
     checks (for re-deriving a text before its checksums exist)."""
     if not path.is_file():
         raise CorpusError(f"{path} is missing: the corpus needs its manifest (see source_texts/)")
-    manifest = pd.read_csv(path, dtype=str, keep_default_na=False)
+    # re-read on every call; parsed again only when its bytes changed (a test that loads the
+    # corpus in every check would otherwise spend most of its time in read_csv)
+    return _parse_manifest(str(path), path.read_bytes(), derived).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_manifest(path: str, data: bytes, derived: bool) -> pd.DataFrame:
+    manifest = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
     missing = [c for c in MANIFEST_COLUMNS if c not in manifest.columns]
     if missing:
         raise CorpusError(f"{path} lacks the column(s) {', '.join(missing)}")

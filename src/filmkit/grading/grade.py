@@ -362,7 +362,7 @@ def _grade_staged(
 
     try:
         with pool, nbgrader_warnings():
-            app.grade(pool, on_student=on_student)
+            app.grade(pool, on_student=on_student, scratch_db={config.CourseDirectory.db_url})
     except NbGraderException:
         pass  # each failed student is reported below; the others are committed
     finally:

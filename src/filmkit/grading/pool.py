@@ -56,6 +56,9 @@ DEFAULT_PRELOAD: Final = (
     "filmkit.analysis",
     "filmkit.kernel.marking",
 )
+# The judge runs the instructor's tests, which check data: no plotting library unless a
+# warm-up run shows the tests import one.
+JUDGE_PRELOAD: Final = tuple(m for m in DEFAULT_PRELOAD if not m.startswith("plotly"))
 FIRST_UID: Final = 64001  # one unprivileged uid per worker, so workers don't share RLIMIT_NPROC
 JUDGE_UID_OFFSET: Final = 500  # the judges' uids: FIRST_UID + JUDGE_UID_OFFSET + k
 
@@ -352,12 +355,14 @@ def cells_for_job(nb: Any, judged: Mapping[str, str] | None = None) -> list[Cell
     A cell is judged when it is an nbgrader test (a grade cell that is not a solution) or its
     grade id is in ``judged`` (grade id → the source notebook's cell source, for read-only cells
     marked for the judge). A judged cell carries ``fetch`` (the names it reads) and
-    ``sandbox_source``: what the sandbox may run of it, the test as released (hidden tests
-    removed, as nbgrader's ``ClearHiddenTests`` removes them) or nothing."""
+    ``sandbox_source``: what the sandbox runs of it, the test as released (hidden tests removed,
+    as nbgrader's ``ClearHiddenTests`` removes them) when a later cell reads a name it binds,
+    else nothing. (A released test that changed the student's own values in place would not
+    be replayed: tests should check, not change.)"""
     from nbgrader import utils
     from nbgrader.preprocessors import ClearHiddenTests
 
-    from filmkit.judge.names import free_names
+    from filmkit.judge.names import bound_names, free_names
 
     hider = ClearHiddenTests()
     cells: list[Cell] = []
@@ -380,6 +385,16 @@ def cells_for_job(nb: Any, judged: Mapping[str, str] | None = None) -> list[Cell
             else:
                 cell["sandbox_source"] = ""
         cells.append(cell)
+    # The released test is replayed in the sandbox only where a later student cell reads a
+    # name it binds (``import re`` in a test, ``re.sub`` in the next answer): otherwise its run
+    # there would change nothing a later cell sees and only double its cost.
+    read_later: set[str] = set()
+    for cell in reversed(cells):
+        if cell.get("judge"):
+            if not bound_names(cell["sandbox_source"]) & read_later:
+                cell["sandbox_source"] = ""
+        elif cell["cell_type"] == "code":
+            read_later |= set(free_names(cell["source"]))
     return cells
 
 
@@ -417,6 +432,8 @@ class Run:
         self.groups = [g for g in (slot.sandbox.group, slot.judge.group) if g is not None]
         self.judge_s = 0.0  # time from a test's data to its verdict: the judge's cost
         self.judge_since = 0.0
+        self.forked_at = 0.0
+        self.judge_modules: list[str] = []
 
     def limits_record(self) -> dict[str, Any]:
         record = self.limits.job()
@@ -435,6 +452,7 @@ class Run:
             group.arm(self.limits.mem_bytes, self.limits.nproc)
         sandbox = self.slot.sandbox.fork(self.id)
         judge = self.slot.judge.fork(self.id) if self.judge_cells else None
+        self.forked_at = time.perf_counter()
         for group in groups:  # pin the OOM killer on the notebook, never its fork server
             group.prefer_oom_kill_of_new()
         try:
@@ -461,7 +479,14 @@ class Run:
             )
             if judge is not None:
                 judged = {str(i): self.job.cells[i]["source"] for i in self.judge_cells}
-                judge.send({**job_record, "cells": judged, "files": self.job.judge_files})
+                judge.send(
+                    {
+                        **job_record,
+                        "cells": judged,
+                        "files": self.job.judge_files,
+                        "report_modules": self.job.report_modules,
+                    }
+                )
             self.route(sandbox, judge, started)
         finally:
             self.finish(sandbox, judge)
@@ -476,7 +501,11 @@ class Run:
             "crash": self.crash,
             "wall_s": wall,
             "modules": self.modules,
+            "judge_modules": self.judge_modules,
             "discarded": self.discarded,
+            "oom_kills": kills,
+            "judge_s": round(self.judge_s, 4),
+            "setup_s": round(self.forked_at - started, 4),
         }
 
     def route(
@@ -607,6 +636,11 @@ class Run:
         if judge is not None:
             with contextlib.suppress(OSError):
                 judge.send({"op": "end", "job": self.id})
+            if self.job.report_modules and self.status == "ok":
+                with contextlib.suppress(OSError, EOFError, protocol.ProtocolError, TimeoutError):
+                    record = judge.recv(timeout=30)
+                    if record is not None and isinstance(record.get("names"), list):
+                        self.judge_modules = [str(n) for n in record["names"]]
             if self.status != "ok":
                 self.slot.judge.kill(self.id)
             judge.close()
@@ -635,7 +669,7 @@ class Slot:
             note = {"status": raw["status"]}
             if raw["status"] == "ok" and raw["modules"]:
                 note["sandbox"] = self.sandbox.import_modules(raw["modules"])
-                note["judge"] = self.judge.import_modules(raw["modules"])
+                note["judge"] = self.judge.import_modules(raw["judge_modules"])
             self.sandbox.ready = {**(self.sandbox.ready or {}), "warmup": note}
 
     def run(self, job: NotebookJob) -> dict[str, Any]:
@@ -673,6 +707,7 @@ class WorkerPool:
         if self.warning:
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
         self.jobs, self.limits, self.preload, self.warmup = jobs, limits, tuple(preload), warmup
+        self.judge_preload = tuple(m for m in self.preload if m in JUDGE_PRELOAD)
         self.cgroups = cgroups if cgroups is not None and cgroups.usable else None
         if self.cgroups is not None:
             cg.sweep_stale(self.cgroups)  # groups a killed grader left behind
@@ -700,7 +735,8 @@ class WorkerPool:
         return cg.WorkerGroup.create(self.cgroups) if self.cgroups is not None else None
 
     def new_template(self, role: str, uid: int, group: cg.WorkerGroup | None) -> Template:
-        template = Template(role, self.mode, uid, self.preload, self.log_dir, group)
+        preload = self.preload if role == "sandbox" else self.judge_preload
+        template = Template(role, self.mode, uid, preload, self.log_dir, group)
         with self._lock:
             self._templates.append(template)
         return template

@@ -137,3 +137,18 @@ def free_names(source: str) -> tuple[str, ...]:
     # reads it later; one only read in nested scopes is the namespace's
     read |= _globals_read_in_children(table) - bound_first
     return tuple(sorted(read - set(dir(builtins))))
+
+
+@lru_cache(maxsize=512)
+def bound_names(source: str) -> frozenset[str]:
+    """The names ``source`` binds in the namespace it runs in (assignments, imports, ``def``
+    and ``class`` at top level): what a later cell could read of it."""
+    try:
+        table = symtable.symtable(_transform(source), "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(
+        s.get_name()
+        for s in table.get_symbols()
+        if s.is_assigned() or s.is_imported() or s.is_namespace()
+    )

@@ -107,6 +107,10 @@ def prepare(preload: Sequence[str]) -> dict[str, float]:
         importlib.import_module(module)
     if "filmkit.corpus" in sys.modules:  # the answer key: verified and split once, inherited
         sys.modules["filmkit.corpus"].load_corpus()
+    if "filmkit.evidence" in sys.modules:  # the quotation index, built once, inherited
+        sys.modules["filmkit.evidence"].verify("warm up the index")
+    if "filmkit.analysis" in sys.modules:  # the course vocabularies' tables, inherited
+        sys.modules["filmkit.analysis"].warm()
     if "plotly.io" in sys.modules:
         sys.modules["plotly.io"].renderers.default = "plotly_mimetype"
     try:  # warm the traceback machinery (stack_data, pygments, ...)
@@ -164,6 +168,8 @@ def run(job: Mapping[str, Any], channel: protocol.Channel) -> None:
     while True:
         op = channel.recv()
         if op is None or op.get("op") == "end":
+            if op is not None and job.get("report_modules"):  # a warm-up: what got imported
+                channel.send({"ev": "modules", "job": job_id, "names": capture.imported_modules()})
             break
         if op.get("op") != "run" or not isinstance(op.get("i"), int) or op["i"] not in cells:
             continue

@@ -72,6 +72,10 @@ def prepare_template(preload: Sequence[str] = DEFAULT_PRELOAD) -> dict[str, floa
         importlib.import_module(mod)
     if "filmkit.corpus" in sys.modules:  # split the texts once; every fork inherits the cache
         sys.modules["filmkit.corpus"].load_corpus()
+    if "filmkit.evidence" in sys.modules:  # the quotation index, built once, inherited
+        sys.modules["filmkit.evidence"].verify("warm up the index")
+    if "filmkit.analysis" in sys.modules:  # the course vocabularies' tables, inherited
+        sys.modules["filmkit.analysis"].warm()
     if "plotly.io" in sys.modules:  # what plotly picks under ipykernel (ZMQInteractiveShell)
         sys.modules["plotly.io"].renderers.default = "plotly_mimetype"
     t_imports = time.perf_counter() - t0 - t_shell
@@ -518,21 +522,7 @@ def run_notebook(job: dict[str, Any], channel: protocol.Channel) -> None:
             emit({"ev": "abort", "reason": "output_limit"})
             return
     if job.get("report_modules"):  # warm-up run: tell the template what got imported
-        prefixes = tuple(
-            {
-                sys.prefix,
-                sys.base_prefix,
-                os.path.realpath(sys.prefix),
-                os.path.realpath(sys.base_prefix),
-            }
-        )
-        names = sorted(
-            n
-            for n, m in list(sys.modules.items())
-            if isinstance(getattr(m, "__file__", None), str)
-            and str(m.__file__).startswith(prefixes)
-        )
-        emit({"ev": "modules", "names": names})
+        emit({"ev": "modules", "names": capture.imported_modules()})
     emit({"ev": "end"})
 
 

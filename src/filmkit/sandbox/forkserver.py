@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import ctypes
+import gc
 import os
 import resource
 import select
@@ -313,6 +314,10 @@ class Template:
         op, job = record.get("op"), str(record.get("job", ""))
         if op == "fork" and len(fds) == 1 and job and job not in self.children:
             scratch = tempfile.mkdtemp(prefix="nb-") if self.isolate != "ns" else ""
+            # everything the template holds goes to the collector's permanent generation, so
+            # a child's collections never walk (and so copy) the template's pages: forked
+            # pages are copied only as the child really writes them
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
                 self.control.close()
