@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures as cf
 import contextlib
+import copy
 import os
 import queue
 import secrets
@@ -378,7 +379,7 @@ def cells_for_job(nb: Any, judged: Mapping[str, str] | None = None) -> list[Cell
         if test or marked:
             cell["judge"] = True
             cell["fetch"] = list(free_names(c.source))
-            released = nbformat_copy(c)
+            released = copy.deepcopy(c)
             if test:
                 hider._remove_hidden_test_region(released)
                 cell["sandbox_source"] = released.source
@@ -396,12 +397,6 @@ def cells_for_job(nb: Any, judged: Mapping[str, str] | None = None) -> list[Cell
         elif cell["cell_type"] == "code":
             read_later |= set(free_names(cell["source"]))
     return cells
-
-
-def nbformat_copy(cell: Any) -> Any:
-    import copy
-
-    return copy.deepcopy(cell)
 
 
 def choose_mode(sandbox: bool) -> tuple[str, str | None]:
