@@ -250,3 +250,43 @@ def test_evidence_report_prefers_the_session_notebook_and_handles_blank(
     monkeypatch.delenv("JPY_SESSION_NAME")
     missing = marking.essay_check("essay")
     assert missing.notebook is None and "Could not find" in missing.report()
+
+
+@pytest.mark.parametrize(
+    "citation",
+    ["Glass, ¶5", "(Glass, ¶5)", "(play-it-again-lizzie, ¶9)", "Play It Again Lizzie", "GLASS"],
+)
+def test_evidence_pairs_accept_the_citations_lesson_00_teaches(citation: str) -> None:
+    marks = marking.evidence_marks(
+        [("the movie does a complete one-eighty", citation)], points=1, need=1
+    )
+    assert marks.score == 1
+
+
+def test_an_id_written_as_words_names_its_source(corpus: Corpus) -> None:
+    for source in corpus.ids:
+        assert marking.cited_source(source.replace("-", " ").title(), corpus) == source
+
+
+def test_an_unknown_source_says_how_to_name_one() -> None:
+    (line,) = marking.evidence_marks(
+        [("the movie does a complete one-eighty", "Roger Ebert, ¶2")], points=1, need=1
+    ).lines
+    assert line.status == "unknown source" and "locator" in line.message
+
+
+def test_bracketed_words_do_not_count_towards_the_length() -> None:
+    quote = "the movie does a complete one-eighty"
+    short = " ".join(quote.split()[:3])  # three of the source's words
+    padded = f"[{'Glass says'}] {short} [big]"
+    assert len(marking.source_words(quote)) == len(quote.split())  # one-eighty is one word
+    assert marking.source_words(padded) == short.split()
+    (line,) = marking.evidence_marks([(padded, "Glass")], points=1, need=1).lines
+    assert line.status == "too short" and "bracketed" in line.message
+
+
+def test_messages_are_grammatical() -> None:
+    with pytest.raises(marking.AnswerError, match=r"should be an int; it is a str\."):
+        marking.value("3", name="answer", kind=int)
+    with pytest.raises(marking.AnswerError, match=r"should have 1 row; it has 2\."):
+        marking.frame(pd.DataFrame({"a": [1, 2]}), name="answer", rows=1)

@@ -312,7 +312,8 @@ _marking.same_frame(fact_table, _fa.term_counts(["Weber", "Webber", "2018", "201
 **Question 8 (4 points).** The claim: *critics judged The Perfection in opposite terms, as bold
 and astonishing or as ridiculous and trashy.* Give four quotations that support it, as a list
 named `judgement_evidence` of `("quotation", "source")` pairs. Each earns 1 point when it is
-verified in the source you attribute it to, has at least 4 words, and carries a judgement: one of
+verified in the source you attribute it to, has at least 4 of the source's own words (not your
+[bracketed] ones; a hyphenated word is one), and carries a judgement: one of
 {JUDGEMENT_WORDS}. No more than 2 quotations from one source count, and a passage counts once.
 A good answer quotes both sides.""",
     ),

@@ -338,11 +338,13 @@ the texts announce the genre up front to prepare (or warn) their readers?""",
 changes genre partway through.* Give four quotations that support it, as a list named
 `genre_shift_evidence` of `("quotation", "source")` pairs, for example
 `("exact words from the text", "worth-watching")`. The source may be named by its id, its
-author's surname or words of its title. Each quotation earns 1 point when
+author's surname or words of its title, with a locator after a comma if you like
+(`"Glass, ¶5"`). Each quotation earns 1 point when
 
 - it is verified in the source you attribute it to (a quotation from another source, or with a
   changed word, earns nothing: the check shows the source's own wording);
-- it has at least 4 words and mentions a change or a genre: one of {SHIFT_WORDS}, or a spelling
+- it has at least 4 of the source's own words (not your [bracketed] ones; a hyphenated word is
+  one) and mentions a change or a genre: one of {SHIFT_WORDS}, or a spelling
   of a label of `analysis.GENRE_TERMS`;
 - no more than 2 quotations from one source count, and a passage counts once (two overlapping
   quotations count as one).""",

@@ -343,7 +343,8 @@ sentiment score as evidence of a text's attitude?""",
 **Question 8 (4 points).** The claim: *the sources present the abuse in the film as the work of
 a system (a school, its teachers, a culture of discipline), not only of one cruel man.* Give four
 quotations that support it, as a list named `system_evidence` of `("quotation", "source")` pairs.
-Each earns 1 point when it is verified in the source you attribute it to, has at least 4 words,
+Each earns 1 point when it is verified in the source you attribute it to, has at least 4 of the
+source's own words (not your [bracketed] ones; a hyphenated word is one),
 and mentions the system: one of {SYSTEM_WORDS}. No more than 2 quotations from one source count,
 and a passage counts once.""",
     ),

@@ -111,11 +111,13 @@ def value(answer: object, *, name: str, kind: type | tuple[type, ...]) -> object
         converted = plain(answer)
     except TypeError:
         raise AnswerError(
-            f"{name} should be a plain Python {_kind_name(kind)}; it is a {_describe(answer)}."
+            f"{name} should be a plain Python {_kind_name(kind)}; it is {_a(_describe(answer))}."
         ) from None
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if type(converted) not in kinds or (type(converted) is bool and bool not in kinds):
-        raise AnswerError(f"{name} should be a {_kind_name(kind)}; it is a {_describe(answer)}.")
+        raise AnswerError(
+            f"{name} should be {_a(_kind_name(kind))}; it is {_a(_describe(answer))}."
+        )
     return converted
 
 
@@ -124,18 +126,28 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(k.__name__ for k in kinds)
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an int", "a list", "a pandas DataFrame"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 row", "3 rows"."""
+    return f"{n} {noun if n == 1 else noun + 's'}"
+
+
 def same_value(answer: object, expected: object, *, name: str, rtol: float = 1e-6) -> None:
     """Hidden check: ``answer`` equals ``expected`` (lists in order; floats to ``rtol``)."""
     try:
         converted = plain(answer)
     except TypeError:
         raise AnswerError(
-            f"{name} should be a plain Python value; it is a {_describe(answer)}."
+            f"{name} should be a plain Python value; it is {_a(_describe(answer))}."
         ) from None
     wanted = plain(expected)
     if type(wanted) is list and type(converted) is list and len(wanted) != len(converted):
         raise AnswerError(
-            f"{name} has {len(converted)} items; the sources give a different number."
+            f"{name} has {_count(len(converted), 'item')}; the sources give a different number."
         )
     if not _equal(converted, wanted, rtol):
         raise AnswerError(f"{name} is not what the sources give.")
@@ -155,13 +167,13 @@ def frame(
 ) -> pd.DataFrame:
     """Visible check: a DataFrame with these columns, index or number of rows."""
     if type(answer) is not pd.DataFrame:
-        raise AnswerError(f"{name} should be a pandas DataFrame; it is a {_describe(answer)}.")
+        raise AnswerError(f"{name} should be a pandas DataFrame; it is {_a(_describe(answer))}.")
     if columns is not None:
         _same_labels(answer.columns, columns, f"{name}'s columns")
     if index is not None:
         _same_labels(answer.index, index, f"{name}'s index (its row labels)")
     if rows is not None and len(answer) != rows:
-        raise AnswerError(f"{name} should have {rows} rows; it has {len(answer)}.")
+        raise AnswerError(f"{name} should have {_count(rows, 'row')}; it has {len(answer)}.")
     return answer
 
 
@@ -174,7 +186,7 @@ def series(
 ) -> pd.Series:
     """Visible check: a Series with this index or length."""
     if type(answer) is not pd.Series:
-        raise AnswerError(f"{name} should be a pandas Series; it is a {_describe(answer)}.")
+        raise AnswerError(f"{name} should be a pandas Series; it is {_a(_describe(answer))}.")
     if index is not None:
         _same_labels(answer.index, index, f"{name}'s index (its labels)")
     if length is not None and len(answer) != length:
@@ -229,7 +241,7 @@ def same_frame(
     _same_labels(answer.columns, list(expected.columns), f"{name}'s columns")
     if len(answer) != len(expected):
         raise AnswerError(
-            f"{name} has {len(answer)} rows; the sources give a different number of rows."
+            f"{name} has {_count(len(answer), 'row')}; the sources give a different number of rows."
         )
     if not ignore_index:
         _same_labels(answer.index, list(expected.index), f"{name}'s index (its row labels)")
@@ -302,7 +314,7 @@ def _differences(answer: pd.Series, expected: pd.Series, rtol: float, what: str)
             out[i] = not _equal(plain(g), plain(w), rtol)
         except TypeError:
             raise AnswerError(
-                f"{what} holds a {_describe(g)}; use plain values (text, numbers)."
+                f"{what} holds {_a(_describe(g))}; use plain values (text, numbers)."
             ) from None
     return out
 
@@ -393,8 +405,8 @@ def evidence_marks(
                 "",
                 False,
                 "malformed",
-                f"The answer should be a list of (quotation, source) pairs; it is a "
-                f"{_describe(answers)}.",
+                "The answer should be a list of (quotation, source) pairs; it is "
+                f"{_a(_describe(answers))}.",
             )
         )
         return EvidenceMark(tuple(lines), 0, need, float(points), 0.0)
@@ -452,8 +464,8 @@ def _mark_one(
             "",
             False,
             "malformed",
-            f'Item {number} should be a pair ("quotation", "source"); it is a '
-            f"{_describe(item)}: {_safe_repr(item)}.",
+            f'Item {number} should be a pair ("quotation", "source"); it is '
+            f"{_a(_describe(item))}: {_safe_repr(item)}.",
         )
     assert isinstance(item, (tuple, list))
     raw_quote, raw_source = item[0], item[1]
@@ -477,18 +489,21 @@ def _mark_one(
             "no source",
             "No source given: name the source it is from (its id, e.g. worth-watching).",
         )
-    words = WORD_PATTERN.findall(quote)
+    words = source_words(quote)
     if len(words) < min_words:
+        own = len(WORD_PATTERN.findall(quote)) - len(WORD_PATTERN.findall(_unbracketed(quote)))
+        why = f" (your [bracketed] words do not count: {own} of them)" if own else ""
         return EvidenceLine(
             number,
             quote,
             source,
             False,
             "too short",
-            f"A quotation needs at least {min_words} words to count as evidence.",
+            f"A quotation needs at least {_count(min_words, 'word')} of the source's own to count "
+            f"as evidence; it has {len(words)}{why}.",
         )
     try:
-        verdict = verify(quote, source, corpus=corpus)
+        verdict = verify(quote, cited_source(source, corpus), corpus=corpus)
     except UnknownSourceError as error:
         return EvidenceLine(
             number,
@@ -496,7 +511,9 @@ def _mark_one(
             source,
             False,
             "unknown source",
-            f"{error.args[0] if error.args else error}. The sources are: {', '.join(corpus.ids)}.",
+            f"{error.args[0] if error.args else error}. Name the source as lesson 00 teaches: "
+            f"its id, its author's surname or words of its title, optionally with a locator "
+            f'after a comma ("Glass, ¶5"). The sources are: {", ".join(corpus.ids)}.',
         )
     if verdict.status is not Status.VERIFIED:
         return EvidenceLine(
@@ -514,6 +531,46 @@ def _mark_one(
             verdict,
         )
     return EvidenceLine(number, quote, source, True, "verified", verdict.message, verdict)
+
+
+_BRACKETED: Final = re.compile(r"\[[^\]]*\]")
+_SOURCE_WORD: Final = re.compile(r"\w+(?:['’ʼ\-‐‑]\w+)*")
+
+
+def _unbracketed(quote: str) -> str:
+    return _BRACKETED.sub(" ", quote)
+
+
+def source_words(quote: str) -> list[str]:
+    """The source's own words in a quotation: not the student's ``[bracketed]`` insertions, and a
+    hyphenated word (``one-eighty``, ``body-horror``) is one word."""
+    return _SOURCE_WORD.findall(_unbracketed(quote))
+
+
+def cited_source(citation: str, corpus: Any) -> str:
+    """The id of the source an evidence pair names, read as lesson 00 teaches citations: the
+    id (any capitals, spaces for hyphens: ``Nothing Perfect``), the author's surname or words
+    of the title, in parentheses or not, optionally followed by a locator after a comma
+    (``Glass, ¶5``, ``(perfection-explained, ¶6)``). Raises ``UnknownSourceError`` (from
+    the corpus, saying why) when none of these names one source."""
+    text = citation.strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    attempts = [text]
+    if "," in text:  # a locator after the source
+        attempts.append(text.split(",", 1)[0].strip())
+    for attempt in list(attempts):
+        as_id = "-".join(attempt.split()).casefold()
+        if as_id in corpus.ids:
+            return str(as_id)
+    first_error: UnknownSourceError | None = None
+    for attempt in attempts:
+        try:
+            return str(corpus.resolve(attempt))
+        except UnknownSourceError as error:
+            first_error = first_error or error
+    assert first_error is not None
+    raise first_error
 
 
 def _check_overlap_and_limits(
