@@ -428,7 +428,9 @@ def _freq_text(freq: object) -> str | None:
     return text
 
 
-class _Encoder:
+class _Budget:
+    """The bytes and values one encode or decode may still use; each side says how it fails."""
+
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.budget = max_bytes
@@ -437,12 +439,20 @@ class _Encoder:
     def spend(self, n: int) -> None:
         self.budget -= n
         if self.budget < 0:
-            raise _Limit("too large")
+            raise self.over("bytes")
 
     def count(self, n: int) -> None:
         self.items -= n
         if self.items < 0:
-            raise _Limit("too many")
+            raise self.over("items")
+
+    def over(self, limit: str) -> Exception:
+        raise NotImplementedError
+
+
+class _Encoder(_Budget):
+    def over(self, limit: str) -> Exception:
+        return _Limit("too large" if limit == "bytes" else "too many")
 
     def value(self, v: object, depth: int) -> Json:
         if depth > MAX_DEPTH:
@@ -1006,21 +1016,11 @@ def _need(arr: Any, kinds: str, what: str) -> np.ndarray[Any, Any]:
     return arr
 
 
-class _Decoder:
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.budget = max_bytes
-        self.items = MAX_ITEMS
-
-    def spend(self, n: int) -> None:
-        self.budget -= n
-        if self.budget < 0:
-            raise _bad("the data exceeds the size limit")
-
-    def count(self, n: int) -> None:
-        self.items -= n
-        if self.items < 0:
-            raise _bad("the data holds too many values")
+class _Decoder(_Budget):
+    def over(self, limit: str) -> Exception:
+        if limit == "bytes":
+            return _bad("the data exceeds the size limit")
+        return _bad("the data holds too many values")
 
     def value(self, node: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:

@@ -26,7 +26,7 @@ sandbox → grader       ``start`` / ``done`` (a student cell and its outputs); 
 grader → judge         ``job`` (the test cells' sources, the submitted notebook); ``run`` (cell
                        ``i`` with the names' data); ``returned`` / ``raised``; ``end``
 judge → grader         ``call`` (a test calls a student's function); ``judged`` (cell ``i``'s
-                       outputs); ``crash``
+                       outputs); ``modules`` (after ``end``, on a warm-up); ``crash``
 =====================  =================================================================
 
 Everything the sandbox sends is untrusted: the grader reads it as JSON and checks every field it
