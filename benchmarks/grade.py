@@ -168,12 +168,20 @@ def describe_templates(templates: list[dict[str, Any]]) -> str:
         return "n/a"
     parts = []
     for t in templates:
-        warm = (t.get("warmup") or {}).get("status", "none")
+        warmup = t.get("warmup") or {}
+        warm = warmup.get("status", "")
+        if warm:
+            imported = ", ".join(
+                f"{role} {warmup[role].get('count', 0)} more modules"
+                for role in ("sandbox", "judge")
+                if isinstance(warmup.get(role), dict)
+            )
+            warm = f", warm-up {warm}" + (f" ({imported})" if imported else "")
         parts.append(
-            f"isolate={t.get('isolate')} start {t.get('spawn_s', 0):.2f} s "
-            f"(imports {t.get('imports_s', 0):.2f} s), warm-up {warm}"
+            f"{t.get('role', '?')} start {t.get('spawn_s', 0):.2f} s "
+            f"(preload {t.get('imports_s', t.get('judge_s', 0)):.2f} s){warm}"
         )
-    return "; ".join(parts)
+    return f"isolate={templates[0].get('isolate')}; " + "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- the floor

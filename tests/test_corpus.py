@@ -99,6 +99,34 @@ def test_tampering_after_a_cached_load_is_still_caught(corpus_copy: Path) -> Non
         load_corpus(corpus_copy)
 
 
+def test_a_remembered_text_changed_in_place_is_hashed_again(
+    corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text verified once is not re-hashed while its file is unchanged; a change of the same
+    size, in place, still moves the file's change time and is caught."""
+    import filmkit.corpus as corpus_module
+
+    monkeypatch.setattr(corpus_module, "_SETTLED_NS", 0)  # remember even a file just copied
+    path = corpus_copy / "source_texts" / "worth-watching.txt"
+    load_corpus(corpus_copy)
+    assert path in corpus_module._verified
+    text = path.read_text(encoding="utf-8")
+    swapped = text.replace("e", "a", 1)
+    assert len(swapped.encode()) == len(text.encode()) and swapped != text
+    path.write_text(swapped, encoding="utf-8")
+    with pytest.raises(CorpusIntegrityError, match="worth-watching"):
+        load_corpus(corpus_copy)
+
+
+def test_a_text_changed_just_now_is_not_remembered(corpus_copy: Path) -> None:
+    """Within a clock tick a second change may leave the file's times as they were: a file
+    changed in the last two seconds is verified on every load, never remembered."""
+    import filmkit.corpus as corpus_module
+
+    load_corpus(corpus_copy)
+    assert not any(p.is_relative_to(corpus_copy) for p in corpus_module._verified)
+
+
 def test_rebuild_restores_an_altered_text_from_its_original(corpus_copy: Path) -> None:
     path = corpus_copy / "source_texts" / "perfection-explained.txt"
     pristine = path.read_bytes()

@@ -25,6 +25,7 @@ import functools
 import io
 import re
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,20 +197,24 @@ _cache: dict[tuple[Path, tuple[str, ...]], Corpus] = {}
 def load_corpus(root: Path | None = None) -> Corpus:
     """Load and verify the corpus under ``root/source_texts`` (default: this checkout).
 
-    Every call re-reads the manifest and re-hashes every text; the paragraph and sentence
-    splitting is reused from an earlier call when the checksums are unchanged.
+    Every call re-reads the manifest and checks every text against its checksum: a text is
+    re-hashed unless its file is provably the one this process last verified (see
+    :func:`_read_verified`). The paragraph and sentence splitting is reused from an earlier
+    call when the checksums are unchanged.
     """
     texts_dir = source_texts_dir(root)
-    manifest = read_manifest(texts_dir / "manifest.csv")
-    texts: dict[str, str] = {}
-    for row in manifest.itertuples():
-        texts[str(row.id)] = _read_verified(texts_dir, str(row.id), str(row.sha256))
-    key = (texts_dir.resolve(), tuple(manifest["sha256"]))
+    path = texts_dir / "manifest.csv"
+    if not path.is_file():
+        read_manifest(path)  # raises the error that names the file
+    manifest = _parse_manifest(str(path), path.read_bytes(), True)  # not changed below
+    ids, shas = list(manifest["id"]), list(manifest["sha256"])
+    texts = {i: _read_verified(texts_dir, i, sha) for i, sha in zip(ids, shas, strict=True)}
+    key = (texts_dir.resolve(), tuple(shas))
     with _cache_lock:
         cached = _cache.get(key)
-        if cached is not None and cached._documents["id"].tolist() == list(texts):
+        if cached is not None and cached.ids == ids:
             return cached
-        corpus = _build(texts_dir.parent, manifest, texts)
+        corpus = _build(texts_dir.parent, manifest.copy(), texts)
         _cache[key] = corpus
         return corpus
 
@@ -247,7 +252,38 @@ def _parse_manifest(path: str, data: bytes, derived: bool) -> pd.DataFrame:
     return manifest
 
 
+# path → (the file's status when verified, its checksum, its text)
+_verified: dict[Path, tuple[tuple[int, ...], str, str]] = {}
+# A file changed this recently may change again within one tick of the file system's clock
+# without its times moving ("racy git"): it is verified but not remembered.
+_SETTLED_NS: Final = 2_000_000_000
+
+
 def _read_verified(texts_dir: Path, source: str, expected_sha: str) -> str:
+    """The text of ``source``, checked against ``expected_sha``.
+
+    The file is read and hashed unless this process already verified it and its status is
+    unchanged since: same device, inode, size, modification time and change time. A file's
+    contents cannot change without its change time (ctime) moving, and no user call can set
+    ctime, so an unchanged status means unchanged bytes; a file changed within the last two
+    seconds is never remembered, so a second change within one clock tick is still seen."""
+    path = texts_dir / f"{source}.txt"
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    if st is not None:
+        status = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        kept = _verified.get(path)
+        if kept is not None and kept[0] == status and kept[1] == expected_sha:
+            return kept[2]
+    text = _read_and_check(texts_dir, source, expected_sha)
+    if st is not None and time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+        _verified[path] = (status, expected_sha, text)
+    return text
+
+
+def _read_and_check(texts_dir: Path, source: str, expected_sha: str) -> str:
     path = texts_dir / f"{source}.txt"
     if not path.is_file():
         raise CorpusIntegrityError(

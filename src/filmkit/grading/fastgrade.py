@@ -7,11 +7,15 @@ files), the sanitize pass (``ClearOutput``, ``DeduplicateIds``, ``OverwriteKerne
 with ``nbgrader.utils.determine_grade`` and writes the gradebook, in the main thread: the single
 writer. ``Execute`` in that pass is swapped for :class:`PrecomputedExecute`.
 
-Before nbgrader's loop starts, :meth:`FastAutograde._prefetch` builds the same sanitized
-notebooks in memory with the same sanitize classes and hands them to the worker pool, which runs
+Before nbgrader's loop starts, :meth:`FastAutograde._prefetch` builds the sanitized notebooks
+in memory with nbgrader's own sanitize classes and hands them to the worker pool, which runs
 them in parallel while the main thread works through the loop. A prefetched result is used only
 if the cells it ran are identical to what nbgrader would run (a fingerprint); otherwise the
 notebook runs again there and then. So a prefetch bug can cost time but never change a score.
+nbgrader's sanitize pass then takes the prefetch's sanitized notebook instead of computing it a
+second time (:class:`ReuseSanitized`: only when the submitted file and the resources are the
+same; ``CheckCellMetadata`` still runs in nbgrader's pass), and nbconvert validates each pass's
+notebook once, after its last preprocessor (``optimistic_validation``), not after every one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures as cf
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -186,10 +191,81 @@ class PrecomputedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         return nb, resources
 
 
+@dataclass(frozen=True)
+class Sanitized:
+    """A notebook the prefetch sanitized: what it was made from, and the result."""
+
+    digest: str  # sha256 of the submitted file's bytes
+    nbgrader: dict[str, Any]  # the resources the sanitizers read
+    nb: Any
+
+
+def file_digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class ReuseSanitized(NbGraderPreprocessor):  # type: ignore[misc]
+    """Stands in for the sanitize pass's preprocessors (all but the trailing
+    ``CheckCellMetadata``, which still runs): the prefetch already ran those same nbgrader
+    classes on the same file, so their result is taken when the file's bytes and the resources
+    they read are unchanged; otherwise they run here, as in stock nbgrader. They read only the
+    notebook, ``resources["nbgrader"]`` and the gradebook's source cells, which autograding
+    never changes, so the result is the same either way; each notebook is sanitized once."""
+
+    driver: FastAutograde | None = None  # set by FastAutograde.start
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        driver = self.driver
+        assert driver is not None
+        key = (resources["nbgrader"]["student"], resources["nbgrader"]["notebook"])
+        kept = driver.sanitized.pop(key, None)
+        path = Path(resources["metadata"]["path"]) / f"{resources['unique_key']}.ipynb"
+        if (
+            kept is not None
+            and kept.nbgrader == resources["nbgrader"]
+            and path.is_file()
+            and kept.digest == file_digest(path)
+        ):
+            return kept.nb, resources
+        for sanitizer in driver.sanitizers():
+            nb, resources = sanitizer(nb, resources)
+        return nb, resources
+
+
 def _is_execute(preprocessor: object) -> bool:
     if isinstance(preprocessor, str):
         return preprocessor.rsplit(".", 1)[-1] == "Execute"
     return isinstance(preprocessor, type) and issubclass(preprocessor, Execute)
+
+
+def judged_cells(nb: Any) -> dict[str, str]:
+    """Grade id → source of an instructor notebook's read-only cells marked for the judge
+    (``{"filmkit": {"judge": true}}``): the source notebook's, or the released one's (the same
+    locked cells, so a warm-up can run them where they will run)."""
+    found: dict[str, str] = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        grade_id = meta.get("nbgrader", {}).get("grade_id")
+        if grade_id and meta.get(JUDGE_KEY, {}).get("judge") is True:
+            found[str(grade_id)] = cell.source
+    return found
+
+
+def _split_checks(preprocessors: list[Any]) -> tuple[list[Any], list[Any]]:
+    """``sanitize_preprocessors`` → (those before the trailing ``CheckCellMetadata``s, those);
+    nothing to reuse (``([], all)``) if a check sits anywhere else or a name is a string."""
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    def is_check(p: Any) -> bool:
+        return isinstance(p, type) and issubclass(p, CheckCellMetadata)
+
+    tail = 0
+    while tail < len(preprocessors) and is_check(preprocessors[len(preprocessors) - 1 - tail]):
+        tail += 1
+    head = list(preprocessors[: len(preprocessors) - tail])
+    if any(is_check(p) or not isinstance(p, type) for p in head):
+        return [], list(preprocessors)
+    return head, list(preprocessors[len(preprocessors) - tail :])
 
 
 class FastAutograde(Autograde):  # type: ignore[misc]
@@ -213,18 +289,32 @@ class FastAutograde(Autograde):  # type: ignore[misc]
         self.pool, self.registry, self.runs = pool, {}, []
         self.scratch_db = scratch_db
         self.on_notebook, self.on_student = on_notebook, on_student
-        PrecomputedExecute.driver = self
+        self.sanitized: dict[tuple[str, str], Sanitized] = {}
+        PrecomputedExecute.driver = ReuseSanitized.driver = self
         try:
             with reuse_sqlalchemy_engines(self.scratch_db), check_each_schema_once():
                 self.start()
         finally:
-            PrecomputedExecute.driver = None
+            PrecomputedExecute.driver = ReuseSanitized.driver = None
         return self.runs
+
+    def sanitizers(self) -> list[Any]:
+        """The sanitize pass's preprocessors but its trailing ``CheckCellMetadata`` (which only
+        validates and still runs in nbgrader's own pass), made once per run."""
+        if "_sanitizers" not in self.__dict__:
+            head, _ = _split_checks(self.sanitize_preprocessors)
+            self.__dict__["_sanitizers"] = [p(parent=self.exporter) for p in head]
+        made: list[Any] = self.__dict__["_sanitizers"]
+        return made
 
     def _init_preprocessors(self) -> None:
         self.exporter._preprocessors = []
+        # nbconvert validates the notebook after every preprocessor by default; once per pass,
+        # after the last one, is its documented alternative
+        self.exporter.optimistic_validation = True
         if self._sanitizing:
-            preprocessors = self.sanitize_preprocessors
+            head, tail = _split_checks(self.sanitize_preprocessors)
+            preprocessors = [ReuseSanitized, *tail] if head else list(tail)
         else:
             preprocessors = [
                 PrecomputedExecute if _is_execute(p) else p for p in self.autograde_preprocessors
@@ -256,15 +346,10 @@ class FastAutograde(Autograde):  # type: ignore[misc]
             source = self.coursedir.format_path(
                 self.coursedir.source_directory, ".", self.coursedir.assignment_id
             )
-            found: dict[str, str] = {}
             path = Path(source) / f"{notebook}.ipynb"
-            if path.is_file():
-                for cell in nbformat.read(path, as_version=4).cells:
-                    meta = cell.get("metadata", {})
-                    grade_id = meta.get("nbgrader", {}).get("grade_id")
-                    if grade_id and meta.get(JUDGE_KEY, {}).get("judge") is True:
-                        found[str(grade_id)] = cell.source
-            cache[notebook] = found
+            cache[notebook] = (
+                judged_cells(nbformat.read(path, as_version=4)) if path.is_file() else {}
+            )
         return cache[notebook]
 
     def _own_notebook(self, student: str, notebook: str) -> dict[str, str]:
@@ -301,15 +386,9 @@ class FastAutograde(Autograde):  # type: ignore[misc]
 
     def _prefetch(self) -> None:
         from nbgrader.api import Gradebook, MissingEntry
-        from nbgrader.preprocessors import CheckCellMetadata
 
         regexp = self._format_source("(?P<assignment_id>.*)", "(?P<student_id>.*)", escape=True)
-        # CheckCellMetadata only validates, and nbgrader's own pass still runs it
-        sanitizers = [
-            p(parent=self.exporter)
-            for p in self.sanitize_preprocessors
-            if not (isinstance(p, type) and issubclass(p, CheckCellMetadata))
-        ]
+        sanitizers = self.sanitizers()
         known: dict[str, set[str]] = {}
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             for key in self.assignments:
@@ -332,9 +411,16 @@ class FastAutograde(Autograde):  # type: ignore[misc]
                 if notebook not in known.get(assignment, ()):
                     continue
                 resources = self.init_single_notebook_resources(path)
+                digest = file_digest(path)
                 nb = nbformat.read(path, as_version=4)
+                if hasattr(nbformat.validator, "normalize"):  # as nbconvert's exporter does
+                    _, nb = nbformat.validator.normalize(nb)
                 for sanitizer in sanitizers:
                     nb, resources = sanitizer(nb, resources)
+                # nothing below changes nb: nbgrader's own pass takes it as it is
+                self.sanitized[(student, notebook)] = Sanitized(
+                    digest, copy.deepcopy(resources["nbgrader"]), nb
+                )
                 cells = cells_for_job(nb, self.judged_cells(notebook))
                 own = self._own_notebook(student, notebook)
                 future = self.pool.submit(NotebookJob(cells, files, own))

@@ -295,7 +295,7 @@ def _grade_staged(
     import nbformat
     from nbgrader.coursedir import CourseDirectory
 
-    from filmkit.grading.fastgrade import FastAutograde
+    from filmkit.grading.fastgrade import FastAutograde, judged_cells
     from filmkit.grading.pool import WorkerPool, cells_for_job, files_from_dir
 
     staging.start()
@@ -331,7 +331,7 @@ def _grade_staged(
     warmup = None
     if released:  # the released version shows what gets imported, and holds no secret
         nb = nbformat.read(released[0], as_version=4)
-        warmup = (cells_for_job(nb), files_from_dir(release_dir))
+        warmup = (cells_for_job(nb, judged_cells(nb)), files_from_dir(release_dir))
     log_dir = staging.root.parent / "logs"
     errors = _ErrorLog()
     committed: list[str] = []

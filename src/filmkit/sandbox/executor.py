@@ -317,8 +317,10 @@ def _error_output(e: BaseException) -> None:
     SINK.error(ename, evalue, stb)
 
 
-def _run_locked(src: str, count: int, idx: int) -> None:
-    """Execute an instructor (locked) cell with executor-owned machinery."""
+def _run_locked(src: str, count: int, idx: int, *, shown: bool = True) -> None:
+    """Execute an instructor (locked) cell with executor-owned machinery. ``shown=False``: its
+    outputs are discarded (a released test replayed after the judge), so an error or the last
+    value is not formatted (formatting a traceback costs more than most test cells)."""
     ns = T["user_ns"]
     filename = f"<grader-cell-{idx}>"
     try:
@@ -337,20 +339,22 @@ def _run_locked(src: str, count: int, idx: int) -> None:
             else None
         )
     except BaseException as e:  # SyntaxError etc.
-        _error_output(e)
+        if shown:
+            _error_output(e)
         return
     ns["__nbgrader_eq_guard__"] = nbgrader_eq_guard
     try:
         T["exec"](mod, ns)
         if expr is not None:
             value = T["eval"](expr, ns)
-            if value is not None and not T["semicolon"](py):
+            if shown and value is not None and not T["semicolon"](py):
                 data, md = T["display_formatter"].format(value)
                 SINK.execute_result(data, md, count)
     except OutputLimitExceeded:
         pass
     except BaseException as e:
-        _error_output(e)
+        if shown:
+            _error_output(e)
 
 
 def _drain_fd_capture() -> None:
@@ -558,7 +562,7 @@ def _judge_cell(
             T["cell_over"] = False
             if cell_timeout:
                 signal.setitimer(signal.ITIMER_REAL, cell_timeout)
-            _run_locked(str(visible), count, idx)
+            _run_locked(str(visible), count, idx, shown=False)
         finally:
             T["cell_over"] = True
     except BaseException:
