@@ -5,6 +5,7 @@ Read by stock ``nbgrader …`` commands run in this folder, by JupyterLab's form
 course folder is, so a copy of the folder grades where it is).
 """
 
+import importlib.resources
 import os
 
 c = get_config()  # noqa: F821  (traitlets defines get_config while it reads this file)
@@ -40,14 +41,25 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 #                                   # "off": rlimits only
 
 # Feedback must not show hidden tests (nbgrader issue #917: autograde restores them into
-# autograded/, which feedback is rendered from). The filmkit preprocessor removes them and
-# replaces the tracebacks of the cells that had them; ClearMarkScheme removes mark schemes.
+# autograded/, which feedback is rendered from), and must say what it knows
+# (filmkit.course.feedback_scrub). QuestionsAndMarking names each grade cell's question and flags
+# the written answers no one has marked yet; ClearHiddenTestsAndTracebacks removes the hidden
+# tests and replaces each test cell's traceback by a message saying whether the visible check or
+# a hidden test failed, or the answer was never defined; ClearMarkScheme removes mark schemes.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "filmkit.course.feedback_scrub.QuestionsAndMarking",
     "filmkit.course.feedback_scrub.ClearHiddenTestsAndTracebacks",
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The feedback page is nbgrader's feedback template extended by filmkit's feedback.html.j2: the
+# questions' names in the summary and the headings, "awaiting marking" for answers not marked
+# yet, and their points left out of the total. Set for GenerateFeedback's exporter only
+# (formgrader's keeps its own template).
+c.GenerateFeedback.HTMLExporter.template_file = str(
+    importlib.resources.files("filmkit.course") / "feedback.html.j2"
+)
 
 # Notebooks are rendered to HTML for the student's feedback and for the instructor in formgrader,
 # both by nbconvert's HTMLExporter, which reads these settings (formgrader builds its exporter

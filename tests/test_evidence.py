@@ -13,6 +13,8 @@ from filmkit.evidence import (
     BRACKET_MAX_WORDS,
     ELISION_MAX_GAP_WORDS,
     Status,
+    bracket_problems,
+    elision_problems,
     find_matches,
     verify,
 )
@@ -119,10 +121,17 @@ def test_bracketed_insertion_stands_for_source_words(corpus: Corpus) -> None:
     assert verify("[Charlotte] was bestowed with the talent that is rare", source).verified
     assert verify("She was [gifted] with the talent that is rare", source).verified
     assert verify("She was bestowed with [her] talent that is rare", source).verified
-    # a bracket may stand for at most BRACKET_MAX_WORDS words
+    # a bracket may stand for at most BRACKET_MAX_WORDS words, and the verdict says which
     words = passage.split()
-    too_many = " ".join([words[0], f"[{'x ' * 2}]", *words[2 + BRACKET_MAX_WORDS :]])
-    assert not verify(too_many, source).verified
+    too_many = " ".join([words[0], "[x x]", *words[2 + BRACKET_MAX_WORDS :]])
+    verdict = verify(too_many, source)
+    assert verdict.status is Status.NEAR_MISS and verdict.closest is not None
+    assert verdict.closest.text == passage
+    stood_for = " ".join(words[1 : 2 + BRACKET_MAX_WORDS])
+    assert f"The bracket [x x] stands for {BRACKET_MAX_WORDS + 1} of the source's words" in (
+        verdict.message
+    )
+    assert f"(“{stood_for}”)" in verdict.message
 
 
 def test_elision_joins_pieces_of_one_passage_in_order(corpus: Corpus) -> None:
@@ -232,8 +241,11 @@ def render(
     if elide and n >= 3:
         a = draw(st.integers(first + 1, last - 2))
         b = draw(st.integers(a, min(last - 2, a + ELISION_MAX_GAP_WORDS - 1)))
-        elided = range(a, b + 1)
+        # an elision may not cut a negation or a modal out of a sentence (test_elisions.py)
+        if not elision_problems(source, spans[a - 1][1], spans[b + 1][0], corpus=CORPUS):
+            elided = range(a, b + 1)
     bracketed: range = range(0)
+    insertion = ""
     if bracket and n >= 3:
         candidates = [
             i
@@ -245,7 +257,11 @@ def render(
             k = draw(st.integers(1, BRACKET_MAX_WORDS))
             run = [i for i in range(c, c + k) if i in candidates and i < last - 1]
             run = run[: next((j for j, i in enumerate(run) if i != c + j), len(run))]
-            bracketed = range(c, c + len(run))
+            insertion = draw(st.sampled_from(["she", "Anton", "the academy's", "sic"]))
+            replaced = [text[spans[i][0] : spans[i][1]] for i in run]
+            # a bracket may not stand for a negation or a modal and drop it (test_brackets.py)
+            if not bracket_problems(insertion, replaced, corpus=CORPUS):
+                bracketed = range(c, c + len(run))
     pieces: list[str] = []
     for i in range(first, last):
         if i in elided:
@@ -254,9 +270,7 @@ def render(
             continue
         if i in bracketed:
             if i == bracketed.start:
-                pieces.append(
-                    "[" + draw(st.sampled_from(["she", "Anton", "the academy's", "sic"])) + "]"
-                )
+                pieces.append(f"[{insertion}]")
             if i == bracketed[-1]:
                 pieces.append(" ")
             continue

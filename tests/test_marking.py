@@ -109,6 +109,122 @@ def test_same_series_and_visible_checks(corpus: Corpus) -> None:
         marking.frame(pd.DataFrame({"a": [1]}), name="f", rows=3)
 
 
+def test_numbers_count_whatever_their_dtype_when_they_convert_losslessly(corpus: Corpus) -> None:
+    expected = term_counts(GENRE_TERMS, corpus)
+    by_loc = pd.DataFrame(index=expected.index, columns=expected.columns)
+    for row in expected.index:
+        for i, column in enumerate(expected.columns):
+            n = expected.loc[row, column]
+            by_loc.loc[row, column] = [int(n), np.int64(n), float(n), np.float32(n)][i % 4]
+    assert set(by_loc.dtypes) == {np.dtype(object)}
+    marking.same_frame(by_loc, expected, name="t")
+    marking.frame(by_loc, name="t", numbers=True)
+    for dtype in ("int32", "uint8", "Int64", "float32"):
+        marking.same_frame(expected.astype(dtype), expected, name="t")
+    gaps = pd.Series([0.25, None, 0.5], dtype=object)
+    marking.same_series(gaps, pd.Series([0.25, np.nan, 0.5]), name="s")
+    with pytest.raises(AnswerError, match="1 of 3 values differ"):
+        marking.same_series(gaps, pd.Series([0.25, 0.1, 0.5]), name="s")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["1", "2"], r"s holds numbers as text \(object dtype\): use \.astype\(int\)\."),
+        (["1.5", "2"], r"use \.astype\(float\)\."),
+        (["one", "two"], "holds text where numbers are asked for"),
+        ([True, 2], "True/False"),
+        ([EqualsEverything(), 2], "EqualsEverything; use plain numbers"),
+    ],
+)
+def test_values_that_are_not_numbers_are_refused_with_the_fix(
+    values: list[object], message: str
+) -> None:
+    answer = pd.Series(values, dtype=object)
+    with pytest.raises(AnswerError, match=message):
+        marking.series(answer, name="s", numbers=True)
+    with pytest.raises(AnswerError, match=message):
+        marking.same_series(answer, pd.Series([1, 2]), name="s")
+    with pytest.raises(AnswerError, match="True/False"):
+        marking.same_series(pd.Series([True, False]), pd.Series([1, 0]), name="s")
+    with pytest.raises(AnswerError, match=r"s\['a'\] holds numbers as text"):
+        marking.frame(pd.DataFrame({"a": ["1"], "b": [1]}), name="s", numbers=["a", "b"])
+
+
+def test_decimals_let_an_answer_be_rounded_to_that_many() -> None:
+    expected = pd.Series([0.123456, 0.125, 2 / 3, 12.0])
+    marking.same_series(expected.round(2), expected, name="s", decimals=2)
+    marking.same_series(pd.Series([0.12, 0.13, 0.67, 12]), expected, name="s", decimals=2)
+    marking.same_series(expected.round(5), expected, name="s", decimals=2)
+    with pytest.raises(AnswerError, match="values are rounded more coarsely than this question"):
+        marking.same_series(expected.round(1), expected, name="s", decimals=2)
+    with pytest.raises(AnswerError, match="keep at least 2 decimals"):
+        marking.same_series(expected.round(1), expected, name="s", decimals=2)
+    with pytest.raises(AnswerError, match="do not round them"):  # full precision by default
+        marking.same_series(expected.round(2), expected, name="s")
+    wrong = expected.round(1)
+    wrong.iloc[3] = 13
+    with pytest.raises(AnswerError) as caught:
+        marking.same_series(wrong, expected, name="s", decimals=2)
+    assert "1 of 4 values differ from what the sources give (the first at 3)" in str(caught.value)
+    assert "; 3 more differ only by rounding: keep at least 2 decimals" in str(caught.value)
+    marking.same_value(0.67, 2 / 3, name="v", decimals=2)
+    with pytest.raises(AnswerError, match="rounded more coarsely"):
+        marking.same_value(0.7, 2 / 3, name="v", decimals=2)
+    with pytest.raises(AnswerError, match="not what the sources give"):
+        marking.same_value(0.9, 2 / 3, name="v", decimals=2)
+
+
+def test_order_counts_only_where_the_check_asks_for_it(corpus: Corpus) -> None:
+    expected = term_counts(GENRE_TERMS, corpus)
+    shuffled = expected[sorted(expected.columns)].iloc[::-1]
+    with pytest.raises(AnswerError, match="another order"):
+        marking.same_frame(shuffled, expected, name="t")
+    with pytest.raises(AnswerError, match="another order"):
+        marking.same_frame(shuffled, expected, name="t", column_order=False)  # rows still fixed
+    marking.same_frame(shuffled, expected, name="t", column_order=False, row_order=False)
+    wrong = shuffled.copy()
+    wrong.loc["worth-watching", "giallo"] += 1
+    with pytest.raises(AnswerError, match="row 'worth-watching', column 'giallo'"):
+        marking.same_frame(wrong, expected, name="t", column_order=False, row_order=False)
+    marking.frame(shuffled, name="t", columns=list(GENRE_TERMS), column_order=False)
+    with pytest.raises(AnswerError, match="'horror' more than once"):
+        marking.frame(
+            expected[[*GENRE_TERMS, "horror"]],
+            name="t",
+            columns=list(GENRE_TERMS),
+            column_order=False,
+        )
+    series = expected["horror"]
+    marking.same_series(series.iloc[::-1], series, name="s", row_order=False)
+    marking.same_value(("b", "a"), ["a", "b"], name="v", order=False)
+    with pytest.raises(AnswerError, match="not what the sources give"):
+        marking.same_value(("b", "a"), ["a", "b"], name="v")
+
+
+def test_a_list_may_be_any_sequence_and_a_whole_float_an_int() -> None:
+    ids = ["madness-music-genius", "worth-watching"]
+    for answer in (tuple(ids), np.array(ids), pd.Index(ids), pd.Series(ids), pd.array(ids)):
+        assert marking.value(answer, name="v", kind=list) == ids
+        marking.same_value(answer, ids, name="v")
+    with pytest.raises(AnswerError, match="has no order"):
+        marking.value(set(ids), name="v", kind=list)
+    with pytest.raises(AnswerError, match="plain Python"):
+        marking.value(pd.Series([EqualsEverything()]), name="v", kind=list)
+    assert (
+        marking.value(4.0, name="v", kind=int) == 4
+        and type(marking.value(4.0, name="v", kind=int)) is int
+    )
+    assert marking.value(np.float64(4), name="v", kind=int) == 4
+    with pytest.raises(AnswerError, match="not a whole number"):
+        marking.value(4.5, name="v", kind=int)
+    marking.same_value(np.float64(4), 4, name="v")
+    marking.same_value(3, [3, 4], name="v", one_of=True)
+    marking.same_value(4.0, [3, 4], name="v", one_of=True)
+    with pytest.raises(AnswerError, match="not what the sources give"):
+        marking.same_value(5, [3, 4], name="v", one_of=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Evidence answers
 
@@ -286,7 +402,11 @@ def test_bracketed_words_do_not_count_towards_the_length() -> None:
 
 
 def test_messages_are_grammatical() -> None:
-    with pytest.raises(marking.AnswerError, match=r"should be an int; it is a str\."):
+    with pytest.raises(marking.AnswerError, match=r"should be an int; it is a str \(text\): "):
         marking.value("3", name="answer", kind=int)
+    with pytest.raises(marking.AnswerError, match=r"should be an int; it is a float that is not"):
+        marking.value(3.5, name="answer", kind=int)
+    with pytest.raises(marking.AnswerError, match=r"1 of 2 values is rounded more coarsely"):
+        marking.same_series(pd.Series([0.5, 0.7]), pd.Series([0.5, 0.72]), name="s", decimals=2)
     with pytest.raises(marking.AnswerError, match=r"should have 1 row; it has 2\."):
         marking.frame(pd.DataFrame({"a": [1, 2]}), name="answer", rows=1)

@@ -38,12 +38,23 @@ HOW_IT_IS_MARKED = """\
   its values; when your notebook is graded, further tests compare your whole answer with what
   `filmkit` computes from the source texts. A check that passes now is a good sign, not a
   guarantee.
+- **What counts as right.** Numbers count whatever holds them (`3`, `3.0`, a NumPy number, a
+  table filled cell by cell with `.loc`), but not as text (`"3"`). A value shown rounded under
+  your answer counts when it is right to the decimals shown, or finer. Where a question has
+  several right answers (a tie), each of them counts. An order (of rows, of columns, of a list's
+  items) matters only where the question asks for one, and the check you can see then tests it.
+  A tuple will do for a list. The check you can see tells you, before you hand in, of a value
+  of the wrong type, a missing or extra column, a wrong index or a broken order the question
+  asks for, and how to fix it.
 - **Evidence answers** are lists of `("quotation", "source")` pairs. Each quotation is verified
   against the source you attribute it to with `filmkit.evidence`: it must be that source's words,
   in that order. Capitalisation, quotation marks, dashes, spacing and punctuation between words
-  may differ; `...` marks a left-out passage and `[square brackets]` a word of your own. The check
-  cell prints a line per quotation, saying which one failed and why (for a near miss, the
-  source's own wording), and gives you the points that count.
+  may differ; `...` marks a left-out passage and `[square brackets]` a word of your own that
+  says whom or what the source means or fits its words to your sentence. A bracket may not add a
+  claim (a *not*, a judgement, a *might*), and a left-out passage may not take a *not* out of a
+  sentence: such a quotation does not count. The check cell prints a line per quotation, saying
+  which one failed and why (for a near miss, the source's own wording), and gives you the points
+  that count.
 - **Written answers** are marked by hand with the rubric shown with the question. The cell below
   each one checks every quotation you make: **save the notebook (Ctrl+S) before running it**.
   Cite as in lesson 00: quotation marks, then a parenthetical naming the source, e.g.

@@ -55,7 +55,8 @@ score as the critic's verdict. The questions below test that reading.""",
         "q1",
         """\
 **Question 1 (2 points).** Make `source_tone`: a Series indexed by source id (in the corpus's
-order) holding the **mean** `compound` score of each source's paragraphs.""",
+order) holding the **mean** `compound` score of each source's paragraphs. Means right to three
+decimals (as shown under your answer) or finer count.""",
     ),
     answer(
         "source_tone",
@@ -73,10 +74,11 @@ from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
-marking.series(source_tone, name="source_tone", index=load_corpus().ids)
+marking.series(source_tone, name="source_tone", index=load_corpus().ids, numbers=True)
 _ps = fa.paragraph_sentiment()
-assert abs(source_tone["worth-watching"] - _ps.loc[_ps["source"] == "worth-watching", "compound"].mean()) < 1e-6, (
-    "source_tone: the value for worth-watching is not the mean compound of its paragraphs"
+_mean = _ps.loc[_ps["source"] == "worth-watching", "compound"].mean()
+assert abs(float(source_tone["worth-watching"]) - _mean) <= 0.5e-3 + 1e-9, (
+    "source_tone: the value for worth-watching is not the mean compound of its paragraphs, to 3 decimals or finer"
 )
 print("✓ source_tone: one mean per source; the spot check passes.")
 ### BEGIN HIDDEN TESTS
@@ -86,15 +88,17 @@ from filmkit.corpus import load_corpus as _load_corpus
 
 _scores = _fa.paragraph_sentiment()
 _expected = _scores.groupby("source")["compound"].mean().reindex(_load_corpus().ids)
-_marking.same_series(source_tone, _expected, name="source_tone")
+_marking.same_series(source_tone, _expected, name="source_tone", decimals=3)
 ### END HIDDEN TESTS""",
     ),
     readonly(
         "q2",
         """\
 **Question 2 (2 points).** Make `darkest_paragraphs`: the five paragraphs with the lowest
-`compound` score, as a DataFrame with the columns `source`, `paragraph` and `compound`, lowest
-first (the row labels do not matter). Then read them: `corpus.paragraphs` has their text.""",
+`compound` score, as a DataFrame with the columns `source`, `paragraph` and `compound` (in any
+order), lowest first (the row labels do not matter). If paragraphs tie on the fifth-lowest
+score, any of them may complete the five: every such choice counts, and Question 3 is marked on
+yours. Then read them: `corpus.paragraphs` has their text.""",
     ),
     answer(
         "darkest_paragraphs",
@@ -110,23 +114,38 @@ darkest_paragraphs""",
         """\
 from filmkit.kernel import marking
 
-marking.frame(darkest_paragraphs, name="darkest_paragraphs", columns=["source", "paragraph", "compound"], rows=5)
-assert darkest_paragraphs["compound"].is_monotonic_increasing, "darkest_paragraphs: put the lowest score first"
+marking.frame(
+    darkest_paragraphs,
+    name="darkest_paragraphs",
+    columns=["source", "paragraph", "compound"],
+    column_order=False,
+    rows=5,
+    numbers=["paragraph", "compound"],
+)
+assert darkest_paragraphs["compound"].astype(float).is_monotonic_increasing, "darkest_paragraphs: put the lowest score first"
 print("✓ darkest_paragraphs: five rows, the right columns, lowest first.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
-_expected = _fa.paragraph_sentiment().sort_values("compound").head(5)[["source", "paragraph", "compound"]]
-_marking.same_frame(darkest_paragraphs, _expected, name="darkest_paragraphs", ignore_index=True)
+# any right answer counts: the paragraphs below the fifth-lowest score, and any of those tied at it
+_marking.same_lowest(
+    darkest_paragraphs,
+    _fa.paragraph_sentiment(),
+    n=5,
+    by="compound",
+    columns=["source", "paragraph", "compound"],
+    name="darkest_paragraphs",
+)
 ### END HIDDEN TESTS""",
     ),
     readonly(
         "q3",
         """\
-**Question 3 (1 point).** Make `explainer_in_darkest`: how many of the five darkest paragraphs
-come from the plot explainer, `perfection-explained` (an `int`). Is the explainer the harshest
-critic of the film, or is something else being measured?""",
+**Question 3 (1 point).** Make `explainer_in_darkest`: how many of your five darkest paragraphs
+(`darkest_paragraphs`) come from the plot explainer, `perfection-explained` (a whole number, such
+as an `int`). Is the explainer the harshest critic of the film, or is something else being
+measured?""",
     ),
     answer(
         "explainer_in_darkest",
@@ -149,8 +168,21 @@ print("✓ explainer_in_darkest: a whole number from 0 to 5.")
 from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
-_darkest = _fa.paragraph_sentiment().sort_values("compound").head(5)
-_marking.same_value(explainer_in_darkest, int((_darkest["source"] == "perfection-explained").sum()), name="explainer_in_darkest")
+_scores = _fa.paragraph_sentiment()
+try:  # marked on your own darkest_paragraphs when it is a right answer to Question 2
+    _own = _marking.same_lowest(
+        darkest_paragraphs,
+        _scores,
+        n=5,
+        by="compound",
+        columns=["source", "paragraph", "compound"],
+        name="darkest_paragraphs",
+    )
+    _choices = [_own]
+except (NameError, _marking.AnswerError):  # otherwise on any right answer to it
+    _choices = _marking.lowest_choices(_scores, n=5, by="compound")
+_right = sorted({int((_c["source"] == "perfection-explained").sum()) for _c in _choices})
+_marking.same_value(explainer_in_darkest, _right, name="explainer_in_darkest", one_of=True)
 ### END HIDDEN TESTS""",
     ),
     readonly(
@@ -159,8 +191,9 @@ _marking.same_value(explainer_in_darkest, int((_darkest["source"] == "perfection
 **Question 4 (2 points).** Alicia Glass's review opens "Oh, this one is absolutely astounding
 y’all". Make `glass_negative_words`: the rows of
 `analysis.word_sentiment(sources=["play-it-again-lizzie"])` whose `valence` is below 0, with all
-its columns, in the order that function gives (the row labels do not matter). What are these
-negative words describing: the film's quality, or what happens in it?""",
+its columns (in any order), its rows in the order that function gives them (the row labels do
+not matter). What are these negative words describing: the film's quality, or what happens in
+it?""",
     ),
     answer(
         "glass_negative_words",
@@ -177,16 +210,28 @@ glass_negative_words""",
         """\
 from filmkit.kernel import marking
 
-marking.frame(glass_negative_words, name="glass_negative_words", columns=["source", "word", "valence", "count"])
-assert (glass_negative_words["valence"] < 0).all(), "glass_negative_words: keep only words with a valence below 0"
+marking.frame(
+    glass_negative_words,
+    name="glass_negative_words",
+    columns=["source", "word", "valence", "count"],
+    column_order=False,
+    numbers=["valence", "count"],
+)
+assert (glass_negative_words["valence"].astype(float) < 0).all(), "glass_negative_words: keep only words with a valence below 0"
 assert (glass_negative_words["source"] == "play-it-again-lizzie").all(), "glass_negative_words: only Glass's review"
-print("✓ glass_negative_words: the right columns; only negative words of Glass's review.")
+_order = [(-float(_n), str(_w)) for _n, _w in zip(glass_negative_words["count"], glass_negative_words["word"])]
+assert _order == sorted(_order), (
+    "glass_negative_words: keep the rows in the order analysis.word_sentiment gives them (most frequent first)"
+)
+print("✓ glass_negative_words: the right columns; only negative words of Glass's review, in order.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _words = _fa.word_sentiment(sources=["play-it-again-lizzie"])
-_marking.same_frame(glass_negative_words, _words[_words["valence"] < 0], name="glass_negative_words", ignore_index=True)
+_marking.same_frame(
+    glass_negative_words, _words[_words["valence"] < 0], name="glass_negative_words", ignore_index=True, column_order=False
+)
 ### END HIDDEN TESTS""",
     ),
     markdown(
@@ -228,7 +273,13 @@ director_spellings""",
 from filmkit.kernel import marking
 from filmkit.corpus import load_corpus
 
-marking.frame(director_spellings, name="director_spellings", index=load_corpus().ids, columns=["Shepard", "Shepherd", "Shephard"])
+marking.frame(
+    director_spellings,
+    name="director_spellings",
+    index=load_corpus().ids,
+    columns=["Shepard", "Shepherd", "Shephard"],
+    numbers=True,
+)
 print("✓ director_spellings: one row per source, one column per spelling.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking
@@ -261,7 +312,9 @@ from filmkit.corpus import load_corpus
 _ids = load_corpus().ids
 _answer = marking.value(inconsistent_sources, name="inconsistent_sources", kind=list)
 assert all(type(_s) is str and _s in _ids for _s in _answer), "inconsistent_sources: every item should be a source id"
-print("✓ inconsistent_sources: a list of source ids.")
+assert len(set(_answer)) == len(_answer), "inconsistent_sources: name each source once"
+assert _answer == [_s for _s in _ids if _s in _answer], "inconsistent_sources: put the ids in the corpus's order (corpus.ids)"
+print("✓ inconsistent_sources: a list of source ids, each once, in the corpus's order.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
@@ -294,8 +347,12 @@ from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
-marking.frame(fact_table, name="fact_table", index=load_corpus().ids, columns=["Weber", "Webber", "2018", "2019"])
-assert fact_table["2018"].sum() == len(fa.concordance("2018")), "fact_table: the 2018 column does not count every '2018'"
+marking.frame(
+    fact_table, name="fact_table", index=load_corpus().ids, columns=["Weber", "Webber", "2018", "2019"], numbers=True
+)
+assert fact_table["2018"].astype(float).sum() == len(fa.concordance("2018")), (
+    "fact_table: the 2018 column does not count every '2018'"
+)
 print("✓ fact_table: the right shape; the 2018 column is right.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking

@@ -44,10 +44,13 @@ CELLS = [
 
 `analysis.GENRE_TERMS` is the course's genre vocabulary: each *label* lists the spellings that
 count for it (`horror` counts *horror*, *horrifying* and *horrific*). Matching is by whole words
-and ignores case; a space also matches a hyphen, so *body horror* finds *body-horror*. A longer
-spelling claims its words first, so *body-horror* is counted once, as body horror, not again as
-horror. Run the next cell to see the vocabulary, and `analysis.term_counts?` to read how the
-counting function works.""",
+and ignores case; a space also matches a hyphen, so *body horror* finds *body-horror*. Within one
+label, a longer spelling claims its words first, so *horror-thriller* is counted once for
+thriller, not again as *thriller*. Labels are counted independently of each other, so
+*body-horror* counts under body horror and again under horror (and *horror-thriller* under
+thriller and again under horror), as lesson 01 says: a compound belongs to both families. Run
+the next cell to see the vocabulary, and `analysis.term_counts?` to read how the counting
+function works.""",
     ),
     code("analysis.GENRE_TERMS"),
     readonly(
@@ -73,7 +76,9 @@ from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
-marking.frame(genre_counts, name="genre_counts", index=load_corpus().ids, columns=list(fa.GENRE_TERMS))
+marking.frame(
+    genre_counts, name="genre_counts", index=load_corpus().ids, columns=list(fa.GENRE_TERMS), numbers=True
+)
 _found = fa.find_terms({"thriller": fa.GENRE_TERMS["thriller"]})
 assert genre_counts.loc["worth-watching", "thriller"] == (_found["source"] == "worth-watching").sum(), (
     "genre_counts: the thriller count of worth-watching is not the number of times it uses the label"
@@ -109,7 +114,7 @@ from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
-marking.series(label_range, name="label_range", index=load_corpus().ids)
+marking.series(label_range, name="label_range", index=load_corpus().ids, numbers=True)
 _found = fa.find_terms(fa.GENRE_TERMS)
 assert label_range["worth-watching"] == _found.loc[_found["source"] == "worth-watching", "label"].nunique(), (
     "label_range: the value for worth-watching is not the number of labels it uses"
@@ -145,7 +150,8 @@ words either side, within the paragraph).""",
         "q3",
         """\
 **Question 3 (2 points).** Make `horror_kwic`, the concordance of the keyword `"horror"` with a
-window of 5 words, as `analysis.concordance` returns it.""",
+window of 5 words, as `analysis.concordance` returns it: its rows in the order it gives them (the
+row labels and the order of the columns do not matter).""",
     ),
     answer(
         "horror_kwic",
@@ -161,27 +167,39 @@ horror_kwic""",
         """\
 from filmkit.kernel import marking
 from filmkit import analysis as fa
+from filmkit.corpus import load_corpus
 
 marking.frame(
     horror_kwic,
     name="horror_kwic",
     columns=["source", "paragraph", "start", "end", "left", "keyword", "right"],
+    column_order=False,
     rows=len(fa.find_terms(["horror"])),
+    numbers=["paragraph", "start", "end"],
 )
-print("✓ horror_kwic: the concordance's columns, one row per occurrence of 'horror'.")
+_ids = list(load_corpus().ids)
+assert all(_s in _ids for _s in horror_kwic["source"]), "horror_kwic: the source column should hold source ids"
+_where = [(_ids.index(_s), float(_at)) for _s, _at in zip(horror_kwic["source"], horror_kwic["start"])]
+assert _where == sorted(_where), (
+    "horror_kwic: keep the rows in the order analysis.concordance gives them (source by source, in the corpus's order)"
+)
+print("✓ horror_kwic: the concordance's columns, one row per occurrence of 'horror', in its order.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
-_marking.same_frame(horror_kwic, _fa.concordance("horror", window=5), name="horror_kwic")
+_marking.same_frame(
+    horror_kwic, _fa.concordance("horror", window=5), name="horror_kwic", ignore_index=True, column_order=False
+)
 ### END HIDDEN TESTS""",
     ),
     readonly(
         "q4",
         """\
 **Question 4 (2 points).** Make `hedged_horror`: the rows of `horror_kwic` whose `left` context
-contains the word *not* or the word *than* (whole words, any case), with all their columns, in
-the same order. These are the places where a source says the film is not horror, or less horror
+contains the word *not* or the word *than* (whole words, any case), with all their columns, the
+rows in the same order as in `horror_kwic` (the row labels and the order of the columns do not
+matter). These are the places where a source says the film is not horror, or less horror
 than something else. (Hint: `Series.str.contains` with a regular expression and `\\b` for word
 boundaries.)""",
     ),
@@ -200,23 +218,30 @@ hedged_horror""",
 import re
 
 from filmkit.kernel import marking
+from filmkit.corpus import load_corpus
 
 marking.frame(
     hedged_horror,
     name="hedged_horror",
     columns=["source", "paragraph", "start", "end", "left", "keyword", "right"],
+    column_order=False,
+    numbers=["paragraph", "start", "end"],
 )
 assert all(re.search(r"\\b(not|than)\\b", str(_left), re.IGNORECASE) for _left in hedged_horror["left"]), (
     "hedged_horror: some rows have neither 'not' nor 'than' in their left context"
 )
-print("✓ hedged_horror: the concordance's columns, and every row is hedged.")
+_ids = list(load_corpus().ids)
+assert all(_s in _ids for _s in hedged_horror["source"]), "hedged_horror: the source column should hold source ids"
+_where = [(_ids.index(_s), float(_at)) for _s, _at in zip(hedged_horror["source"], hedged_horror["start"])]
+assert _where == sorted(_where), "hedged_horror: keep the rows in the order they have in horror_kwic"
+print("✓ hedged_horror: the concordance's columns, every row hedged, in horror_kwic's order.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
 
 _kwic = _fa.concordance("horror", window=5)
 _expected = _kwic[_kwic["left"].str.contains(r"\\b(?:not|than)\\b", case=False, regex=True)]
-_marking.same_frame(hedged_horror, _expected, name="hedged_horror", ignore_index=True)
+_marking.same_frame(hedged_horror, _expected, name="hedged_horror", ignore_index=True, column_order=False)
 ### END HIDDEN TESTS""",
     ),
     readonly(
@@ -245,7 +270,8 @@ _ids = load_corpus().ids
 _answer = marking.value(hedging_sources, name="hedging_sources", kind=list)
 assert all(type(_s) is str and _s in _ids for _s in _answer), "hedging_sources: every item should be a source id"
 assert len(set(_answer)) == len(_answer), "hedging_sources: name each source once"
-print("✓ hedging_sources: a list of source ids, each once.")
+assert _answer == [_s for _s in _ids if _s in _answer], "hedging_sources: put the ids in the corpus's order (corpus.ids)"
+print("✓ hedging_sources: a list of source ids, each once, in the corpus's order.")
 ### BEGIN HIDDEN TESTS
 from filmkit.kernel import marking as _marking
 import filmkit.analysis as _fa
@@ -275,7 +301,8 @@ length.""",
 **Question 6 (3 points).** Make `first_mention`: a DataFrame with one row per source (index: the
 source ids in the corpus's order) and one column per label of `analysis.GENRE_TERMS` (in that
 order), holding the relative position of the **first** occurrence of that label in that source,
-and `NaN` where the source never uses the label. (Hint: compute a `position` column on
+and `NaN` where the source never uses the label. Positions right to two decimals (as shown under
+your answer) or finer count. (Hint: compute a `position` column on
 `analysis.find_terms(analysis.GENRE_TERMS)`, then `pivot_table(..., aggfunc="min")` and
 `reindex`.)""",
     ),
@@ -300,12 +327,15 @@ from filmkit.kernel import marking
 from filmkit import analysis as fa
 from filmkit.corpus import load_corpus
 
-marking.frame(first_mention, name="first_mention", index=load_corpus().ids, columns=list(fa.GENRE_TERMS))
+marking.frame(
+    first_mention, name="first_mention", index=load_corpus().ids, columns=list(fa.GENRE_TERMS), numbers=True
+)
+_positions = first_mention.astype(float)
 _unused = (fa.term_counts(fa.GENRE_TERMS) == 0).to_numpy()
-assert (first_mention.isna().to_numpy() == _unused).all(), (
+assert (_positions.isna().to_numpy() == _unused).all(), (
     "first_mention: NaN should be exactly where a source never uses a label"
 )
-assert ((first_mention.fillna(0) >= 0) & (first_mention.fillna(0) < 1)).to_numpy().all(), (
+assert ((_positions.fillna(0) >= 0) & (_positions.fillna(0) <= 1)).to_numpy().all(), (
     "first_mention: positions are fractions of the text, from 0 up to 1"
 )
 print("✓ first_mention: the right shape, NaN where a label is unused, positions between 0 and 1.")
@@ -320,7 +350,7 @@ _found["position"] = _found["start"] / _found["source"].map({s: len(_corpus.text
 _expected = _found.groupby(["source", "label"])["position"].min().unstack().reindex(
     index=_corpus.ids, columns=list(_fa.GENRE_TERMS)
 )
-_marking.same_frame(first_mention, _expected, name="first_mention")
+_marking.same_frame(first_mention, _expected, name="first_mention", decimals=2)
 ### END HIDDEN TESTS""",
     ),
     markdown(

@@ -79,8 +79,13 @@ def feedback_table(results: Sequence[Feedback]) -> Table:
     table = Table(title="Feedback (hidden tests scrubbed, checked for leaks)", title_justify="left")
     table.add_column("student")
     table.add_column("file")
+    table.add_column("awaiting marking (left out of the total)")
     for r in results:
-        table.add_row(r.student, "\n".join(escape(_here(p)) for p in r.files))
+        awaiting = "\n".join(
+            f"{escape(u.question)} ({_number(u.points)} point{'' if u.points == 1 else 's'})"
+            for u in r.awaiting
+        )
+        table.add_row(r.student, "\n".join(escape(_here(p)) for p in r.files), awaiting or "—")
     return table
 
 
