@@ -7,6 +7,7 @@ and ``filmkit.evidence.verify``, never copied from the report's output.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -14,7 +15,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
@@ -23,6 +24,7 @@ from click.testing import CliRunner
 from filmkit.cli import main as cli
 from filmkit.corpus import Corpus
 from filmkit.course import classreport, release
+from filmkit.course.feedback_scrub import question_labels
 from filmkit.course.folder import Course, GradingError, load_course
 from filmkit.course.specimens import hand_in, load_specimens
 from filmkit.evidence import verify
@@ -34,6 +36,9 @@ from filmkit.sitebuild.plotly_offline import plotly_js
 from filmkit.teaching import CONTENT_TERMS, WITHHELD_LABELS, withheld_paragraphs
 
 from .conftest import REPO
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ASSIGNMENT = "01-genre-shifts"
 STUDENTS = ("blank", "fabricated", "full", "partial")
@@ -74,7 +79,7 @@ def source_cells(course: Course) -> dict[str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Scores and difficulty, against the gradebook
+# Scores and the share of points earned, against the gradebook
 
 
 @pytest.mark.slow
@@ -100,11 +105,11 @@ def test_score_histogram_shows_each_total_and_the_maximum(graded: Graded) -> Non
 
 
 @pytest.mark.slow
-def test_difficulty_is_the_mean_fraction_earned_in_notebook_order(graded: Graded) -> None:
+def test_share_earned_is_the_mean_fraction_of_points_in_notebook_order(graded: Graded) -> None:
     scores = grade.scores(graded.course, ASSIGNMENT)
     order = grade.question_order(graded.course, ASSIGNMENT)
     cells = {(str(n), str(q)) for n, q in zip(scores["notebook"], scores["question"], strict=True)}
-    table = graded.report.difficulty
+    table = graded.report.share_earned
     assert list(zip(table["notebook"], table["question"], strict=True)) == sorted(
         cells, key=order.__getitem__
     )
@@ -116,26 +121,52 @@ def test_difficulty_is_the_mean_fraction_earned_in_notebook_order(graded: Graded
         # a written answer handed in awaits its marker; nbgrader scores a blank one 0 itself
         assert row.awaiting == sum(s.expect[str(row.question)] == "written" for s in specimens)
         if len(final):
-            assert row.mean_fraction == pytest.approx((final["score"] / final["max_score"]).mean())
+            assert row.share == pytest.approx((final["score"] / final["max_score"]).mean())
         else:
-            assert math.isnan(row.mean_fraction)
+            assert math.isnan(row.share)
         written = source_cells(graded.course)[str(row.question)]["cell_type"] == "markdown"
         expected = (
             "awaiting marker" if row.awaiting else "marked by hand" if written else "autograded"
         )
         assert row.state == expected
     assert {"autograded", "awaiting marker"} <= set(table["state"])
+    # one notebook: each cell is labelled by its question, as the feedback names it
+    (notebook,) = graded.course.notebooks(ASSIGNMENT)
+    labels = question_labels(nbformat.read(notebook, as_version=4).cells)
+    assert list(table["label"]) == [labels[str(q)] for q in table["question"]]
+    assert all(label.startswith("Question ") for label in table["label"])
 
-    figure = classreport.difficulty_chart(table)
-    assert list(figure.layout.yaxis.categoryarray) == list(table["label"])
-    assert list(table["label"]) == list(table["question"])  # one notebook: labelled by grade_id
+
+@pytest.mark.slow
+def test_the_chart_shows_the_share_earned_hardest_first(graded: Graded) -> None:
+    table = graded.report.share_earned
+    figure = classreport.share_earned_chart(table)
+    layout = figure.layout
+    assert layout.title.text.startswith("Share of points earned per question")
+    assert "difficulty" not in layout.title.text.lower()
+    assert layout.xaxis.title.text and layout.yaxis.title.text == "question"
+    ticks = dict(zip(layout.xaxis.tickvals, layout.xaxis.ticktext, strict=True))
+    assert ticks == {v: f"{v}%" for v in (0, 25, 50, 75, 100)}
+    assert layout.xaxis.range[0] == 0 and layout.xaxis.range[1] >= 100
+    # top to bottom: the lowest share first, the cells awaiting a marker (no share yet) last
+    marked = table[table["state"] != "awaiting marker"]
+    ranked = list(layout.yaxis.categoryarray)
+    assert layout.yaxis.autorange == "reversed"
+    assert ranked[: len(marked)] == list(marked.sort_values("share", kind="stable")["label"])
+    assert set(ranked[len(marked) :]) == set(
+        table.loc[table["state"] == "awaiting marker", "label"]
+    )
     for trace in figure.data:
         rows = table[table["state"] == trace.name].set_index("label")
         assert list(trace.y) == list(rows.index)
         if trace.name == "awaiting marker":
             assert all(text.startswith("awaiting marker") for text in trace.text)
+            assert list(trace.x) == [0.0] * len(rows)
         else:
-            assert list(trace.x) == pytest.approx(list(rows["mean_fraction"]))
+            assert list(trace.x) == pytest.approx([100 * f for f in rows["share"]])
+            assert all(0 <= x <= 100 for x in trace.x)
+    assert "<h2>Share of points earned per question</h2>" in graded.html
+    assert "Difficulty" not in graded.html
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,6 +314,79 @@ def test_the_page_is_self_contained_with_plotly_js_once(graded: Graded) -> None:
     assert f"Grading report: {ASSIGNMENT}" in page
     assert f"{len(STUDENTS)} students" in page and graded.report.generated_at in page
     assert classreport.CONTENT_NOTE in page
+
+
+@pytest.mark.slow
+def test_the_page_is_light_and_its_figures_are_accessible(graded: Graded) -> None:
+    """Under 2 MB as a browser loads it (it references no file: all is inline), plotly.js in the
+    site's partial bundle holding every trace type drawn; each figure an image named by its title
+    and described by the "Figure: …" sentence after it."""
+    from filmkit.sitebuild.plotly_offline import BUNDLE_TRACES
+    from filmkit.sitebuild.weight import page_weights
+
+    path = graded.report.path
+    (weight,) = page_weights(path.parent, [Path(path.name)])
+    assert weight.assets == () and weight.first_load_bytes == path.stat().st_size
+    assert weight.first_load_bytes < 2_000_000, f"{weight.first_load_bytes:,} bytes"
+    page = graded.html
+    assert '<meta name="viewport"' in page
+    drawn = {
+        str(trace.get("type", "scatter"))
+        for call in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page)
+        for trace in json.JSONDecoder().raw_decode(page, call.end())[0]
+    }
+    assert {"histogram", "bar"} <= drawn <= BUNDLE_TRACES
+    tags = re.findall(r'<div id="[^"]+" class="plotly-graph-div"[^>]*>', page)
+    assert len(tags) == 3
+    titles = [
+        classreport.score_histogram(graded.report.totals),
+        classreport.share_earned_chart(graded.report.share_earned),
+        classreport.wrong_quotation_chart(graded.report.wrong_quotations),
+    ]
+    for tag, figure in zip(tags, titles, strict=True):
+        assert 'role="img"' in tag
+        label = re.search(r'aria-label="([^"]+)"', tag)
+        assert label and label.group(1) == html.escape(figure.layout.title.text), tag
+        target = re.search(r'aria-describedby="([^"]+)"', tag)
+        assert target, tag
+        described = re.search(rf'<p id="{re.escape(target.group(1))}"><em>(.*?)</em></p>', page)
+        assert described and described.group(1).startswith("Figure: "), target.group(1)
+    histogram = re.search(r'<p id="figure-1-description"><em>(.*?)</em></p>', page)
+    assert histogram and f"{len(STUDENTS)} students" in histogram.group(1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_page_reads_on_a_phone_and_with_a_screen_reader(
+    graded: Graded, browser: Browser, width: int
+) -> None:
+    from tests.browser import LAYOUT_CHECK, serve
+
+    problems: list[str] = []
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    try:
+        with serve(graded.report.path.parent) as base:
+            page.goto(f"{base}/{graded.report.path.name}", wait_until="load")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.plotly-graph-div')].every("
+                "d => d.querySelector('svg.main-svg') && d.dataset.layout)",
+                timeout=20_000,
+            )
+            layout = page.evaluate(LAYOUT_CHECK)
+    finally:
+        context.close()
+    assert layout["scroll"] <= layout["view"], "the page scrolls sideways"
+    assert len(layout["figures"]) == 3
+    for figure in layout["figures"]:
+        assert figure["role"] == "img" and figure["name"], figure
+        assert (figure["description"] or "").startswith("Figure: "), figure
+        for axis in figure["axes"]:
+            assert axis["drawn"] == axis["wanted"] and axis["overlaps"] == 0, figure
+    assert not problems, problems
 
 
 @pytest.mark.slow

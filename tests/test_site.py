@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -15,10 +17,27 @@ from markdown_it import MarkdownIt
 from filmkit.cli import main as cli
 from filmkit.lessons import ExecutedLesson
 from filmkit.paths import project_root
-from filmkit.site import NBGRADER_MARKERS, SiteError, SiteReport, lesson_outline, summary_lines
+from filmkit.site import (
+    LESSON_FIRST_LOAD_TARGET,
+    LESSON_OWN_TARGET,
+    NBGRADER_MARKERS,
+    SiteError,
+    SiteReport,
+    lesson_outline,
+    summary_lines,
+)
 from filmkit.site import main as publish
 from filmkit.sitebuild.plotly_mime import PlotlyMimeRenderer, figure_html
-from filmkit.sitebuild.plotly_offline import plotly_js
+from filmkit.sitebuild.plotly_offline import (
+    BUNDLE,
+    BUNDLE_TRACES,
+    WEB_ENV,
+    bundle_version,
+    plotly_js,
+    wheel_plotly_js_version,
+)
+from filmkit.sitebuild.postprocess import describe_figures
+from filmkit.sitebuild.weight import page_weights
 
 pytestmark = pytest.mark.slow
 
@@ -166,10 +185,11 @@ def load_documents() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_plotly_js_is_shipped_once_from_the_plotly_wheel(built_site: SiteReport) -> None:
+def test_plotly_js_is_shipped_once_in_the_npm_partial_bundle(built_site: SiteReport) -> None:
     copies = [p for p in built_site.out.rglob("*") if p.is_file() and "plotly" in p.name.lower()]
     assert [p.relative_to(built_site.out).as_posix() for p in copies] == ["_static/plotly.min.js"]
     assert copies[0].read_bytes() == plotly_js().read_bytes()
+    assert plotly_js().is_relative_to(project_root() / "web" / "node_modules" / BUNDLE)
     for relative in built_site.pages:
         page = built_site.out / relative
         body = page.read_text(encoding="utf-8")
@@ -180,6 +200,133 @@ def test_plotly_js_is_shipped_once_from_the_plotly_wheel(built_site: SiteReport)
             assert scripts[0].split("?")[0].endswith("_static/plotly.min.js")
             assert (page.parent / scripts[0].split("?")[0]).resolve() == copies[0].resolve()
         assert page.stat().st_size < 500_000, f"{relative}: plotly.js inlined?"
+
+
+def test_the_bundle_matches_the_python_plotly_and_is_locked() -> None:
+    assert bundle_version() == wheel_plotly_js_version()  # the figures are made for that plotly.js
+    web = project_root() / "web"
+    manifest = json.loads((web / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((web / "package-lock.json").read_text(encoding="utf-8"))
+    assert manifest["dependencies"] == {BUNDLE: bundle_version()}  # pinned exactly
+    assert lock["packages"][f"node_modules/{BUNDLE}"]["version"] == bundle_version()
+    assert "npm ci" in (project_root() / "Makefile").read_text(encoding="utf-8")
+    # the trace types the bundle says it holds
+    readme = (plotly_js().parent / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"Contains trace modules (.*?)\.\n", readme, re.S)
+    assert listed, "the bundle's README no longer lists its trace modules"
+    assert set(re.findall(r"`([a-z0-9]+)`", listed.group(1))) == BUNDLE_TRACES
+
+
+def plotted_figures(body: str) -> list[dict[str, Any]]:
+    """The data and layout of every ``Plotly.newPlot`` call of a page, as drawn."""
+    decoder = json.JSONDecoder()
+    figures = []
+    for call in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', body):
+        data, end = decoder.raw_decode(body, call.end())
+        layout, _ = decoder.raw_decode(body[end:].lstrip().removeprefix(",").lstrip())
+        figures.append({"data": data, "layout": layout})
+    return figures
+
+
+def trace_types(figures: list[dict[str, Any]]) -> set[str]:
+    return {str(trace.get("type", "scatter")) for f in figures for trace in f["data"]}
+
+
+def test_every_figure_type_drawn_is_in_the_bundle(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    used: set[str] = set()
+    for page in lesson_pages(built_site, executed_lessons):
+        figures = plotted_figures(page.read_text(encoding="utf-8"))
+        assert len(figures) >= 2, page.name
+        used |= trace_types(figures)
+    assert {"bar", "heatmap", "scatter"} <= used  # what the lessons draw today
+    assert used <= BUNDLE_TRACES, f"{sorted(used - BUNDLE_TRACES)} are not in {BUNDLE}"
+
+
+def test_every_category_is_labelled_and_a_shortened_label_is_whole_on_hover(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    shortened = 0
+    for page in lesson_pages(built_site, executed_lessons):
+        for figure in plotted_figures(page.read_text(encoding="utf-8")):
+            hover = " ".join(
+                html.unescape(re.sub(r"<[^>]+>", " ", str(text)))
+                for trace in figure["data"]
+                for row in (trace.get("hovertext") or [])
+                for text in (row if isinstance(row, list) else [row])
+            )
+            hover = words(hover)
+            for name, axis in figure["layout"].items():
+                if not re.fullmatch(r"[xy]axis\d*", name) or "ticktext" not in axis:
+                    continue
+                assert len(axis["ticktext"]) == len(axis["tickvals"]), (page.name, name)
+                for value, text in zip(axis["tickvals"], axis["ticktext"], strict=True):
+                    if "…" in text:
+                        shortened += 1
+                        full = words(str(value))
+                        assert full in hover, f"{page.name} {name}: {full!r} not in the hover"
+    assert shortened, "no long label was shortened: the check checks nothing"
+
+
+def test_the_theme_loads_no_font_awesome_javascript(built_site: SiteReport) -> None:
+    """The theme's icons come from its stylesheet and webfont; the 1.5 MB script is dropped."""
+    assert (built_site.out / "_static" / "scripts" / "fontawesome.js").is_file()  # the theme's
+    for relative in built_site.pages:
+        loaded = [url for _, url in parse(built_site.out / relative).resources]
+        assert not [url for url in loaded if "fontawesome" in url], relative
+    index = (built_site.out / "index.html").read_text(encoding="utf-8")
+    assert 'class="fa-solid fa-magnifying-glass' in index  # icons still marked up
+    search = [url for _, url in parse(built_site.out / "search.html").resources]
+    assert any("searchtools.js" in url for url in search)  # the search page keeps its scripts
+
+
+def test_page_weights_as_a_browser_loads_them(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    weights = {w.page.as_posix(): w for w in built_site.weights}
+    assert list(weights) == [p.as_posix() for p in built_site.pages]
+    recomputed = page_weights(built_site.out, list(built_site.pages))
+    assert list(built_site.weights) == recomputed
+    lessons = {f"lessons/{lesson.source.stem}.html" for lesson in executed_lessons}
+    plotly = built_site.out / "_static" / "plotly.min.js"
+    for name, weight in weights.items():
+        files = [built_site.out / a for a in weight.assets]
+        assert len(set(files)) == len(files)  # each counted once
+        assert weight.first_load_bytes == weight.html_bytes + sum(f.stat().st_size for f in files)
+        assert weight.html_bytes <= weight.own_bytes <= weight.first_load_bytes
+        stylesheets = [a for a in weight.assets if a.suffix == ".css"]
+        assert stylesheets, name
+        fonts = {a.name for a in weight.assets if a.suffix == ".woff2"}
+        assert "fa-solid-900.woff2" in fonts, name  # the theme's icons: from its stylesheet
+        assert "fa-brands-400.woff2" not in fonts, name  # declared, used by no page
+        assert (plotly in files) == (name in lessons), name
+        if name in lessons:
+            assert weight.own_bytes < LESSON_OWN_TARGET, name
+            # the full plotly.js alone was 4.8 MB, the theme's icon script 1.5 MB
+            assert weight.first_load_bytes < 2_500_000, name
+    lines = summary_lines(built_site)
+    heaviest = max(built_site.weights, key=lambda w: w.first_load_bytes)
+    at = lines.index(next(line for line in lines if line.startswith("Heaviest pages")))
+    assert lines[at + 1].startswith(f"  {heaviest.page.as_posix()}: ")
+    assert f"({heaviest.first_load_bytes:,} bytes, {len(heaviest.assets)} files)" in lines[at + 1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the theme's own CSS, JS and icon font (~0.7 MB) plus the 1.5 MB cartesian bundle "
+    "put a lesson at ~2.3-2.4 MB: the 2 MB target needs a lighter theme or a compressed plotly.js",
+)
+def test_every_lesson_loads_under_two_megabytes(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    lessons = {f"lessons/{lesson.source.stem}.html" for lesson in executed_lessons}
+    heavy = {
+        w.page.as_posix(): w.first_load_bytes
+        for w in built_site.weights
+        if w.page.as_posix() in lessons and w.first_load_bytes >= LESSON_FIRST_LOAD_TARGET
+    }
+    assert not heavy
 
 
 def test_pages_load_nothing_remote(built_site: SiteReport) -> None:
@@ -220,7 +367,6 @@ def test_reported_sizes_match_the_files(built_site: SiteReport) -> None:
         f"Total size: {built_site.total_bytes / 1e6:.1f} MB ({built_site.total_bytes:,} bytes)"
         in lines
     )
-    assert any(line.startswith(f"Largest page: {largest.as_posix()}") for line in lines)
     assert lines[-1] == f"Site: {built_site.out / 'index.html'}"
 
 
@@ -369,6 +515,56 @@ def test_figure_html_draws_with_the_shared_plotly_js_once_it_is_there() -> None:
     assert "if(window.Plotly){draw();return;}" in snippet  # waits for the deferred plotly.js
     assert '"displaylogo": false' in snippet.replace("\\", "")
     assert len(snippet) < 20_000 and "cdn" not in snippet  # no plotly.js, nothing remote
+    # an image for assistive technology, named by its title as plain text (plotly's tags are
+    # formatting), escaped; a figure with no title text gets a generic name
+    assert 'role="img" aria-label="Interactive chart"' in snippet
+    quoted = figure_html({"data": [], "layout": {"title": 'Tom & "Jerry"'}}, div_id="fig-4")
+    assert 'aria-label="Tom &amp; &quot;Jerry&quot;"' in quoted
+    untitled = figure_html({"data": [{"type": "bar", "y": [1]}]}, div_id="fig-2")
+    assert 'role="img" aria-label="Interactive chart"' in untitled
+    titled = figure_html(
+        {"data": [], "layout": {"title": "Words<br>per <b>source</b>"}}, div_id="fig-3"
+    )
+    assert 'aria-label="Words per source"' in titled
+
+
+def test_each_figure_is_described_by_the_figure_sentence_after_it() -> None:
+    figure = '<div id="{0}" class="plotly-graph-div" role="img" aria-label="T"></div>'
+    body = (
+        figure.format("a")
+        + "<p>Some prose first.</p><p><em>Figure: the first.</em></p>"
+        + figure.format("b")
+        + '<p id="kept"><em>Figure:</em> the second.</p>'
+        + figure.format("c")
+        + "<p>No description here.</p>"
+    )
+    described, missing = describe_figures(body)
+    assert (
+        'id="a" class="plotly-graph-div" role="img" aria-label="T" aria-describedby="a-description"'
+        in described
+    )
+    assert '<p id="a-description"><em>Figure: the first.</em></p>' in described
+    assert 'aria-describedby="kept"' in described and described.count('id="kept"') == 1
+    assert "<p>Some prose first.</p>" in described
+    assert missing == ["c"]
+
+
+def test_the_built_figures_are_described_by_their_sentences(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    for page in lesson_pages(built_site, executed_lessons):
+        body = page.read_text(encoding="utf-8")
+        tags = re.findall(r'<div id="[^"]+" class="plotly-graph-div"[^>]*>', body)
+        assert tags, page.name
+        for tag in tags:
+            assert 'role="img"' in tag, tag
+            label = re.search(r'aria-label="([^"]+)"', tag)
+            assert label and label.group(1).strip(), tag
+            target = re.search(r'aria-describedby="([^"]+)"', tag)
+            assert target, tag
+            paragraph = re.search(rf'<p id="{re.escape(target.group(1))}">(.*?)</p>', body, re.S)
+            assert paragraph, target.group(1)
+            assert words(re.sub(r"<[^>]+>", "", paragraph.group(1))).startswith("Figure:")
 
 
 def plotly_lesson(path: Path) -> Path:
@@ -389,3 +585,18 @@ def test_a_figure_that_cannot_be_rendered_fails_the_build(
     with pytest.raises(SiteError, match=r"(?s)warnings are errors.*mime type"):
         publish(out=tmp_path / "site", executed=[lesson])
     assert not (tmp_path / "site").exists()
+
+
+def test_a_figure_without_its_figure_sentence_fails_the_build(tmp_path: Path) -> None:
+    lesson = plotly_lesson(tmp_path / "00-figure.ipynb")
+    with pytest.raises(SiteError, match=r"(?s)warnings are errors.*starting 'Figure:'"):
+        publish(out=tmp_path / "site", executed=[lesson])
+
+
+def test_a_missing_plotly_bundle_names_make_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(WEB_ENV, str(tmp_path / "web"))
+    lesson = lesson_notebook(tmp_path / "00-x.ipynb", "1 + 1")
+    with pytest.raises(SiteError, match=r"plotly\.js .*is not installed.*Run `make setup`"):
+        publish(out=tmp_path / "site", executed=[lesson])

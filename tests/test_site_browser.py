@@ -3,18 +3,23 @@
 From the home page, the table of contents is followed to every lesson; on each, every plotly
 figure must have drawn its SVG, the console must log no error, the page must raise none, and no
 request may leave the machine (such requests are blocked and recorded).
+
+On a phone (390 px wide) and a laptop (1366 px), every page must not scroll sideways, and on each
+lesson every figure must be an image with a name and its "Figure: …" sentence as description,
+with every tick label it asks for drawn and none overlapping; the partial plotly.js must hold
+every trace type drawn, and the theme's icons must still come from its webfont.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from filmkit.lessons import ExecutedLesson
 from filmkit.site import SiteReport
-from tests.browser import is_local, serve
+from tests.browser import LAYOUT_CHECK, is_local, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Route
@@ -102,3 +107,80 @@ def test_the_site_works_in_a_browser_offline(
     assert not problems, "\n".join(problems)
     assert not remote, f"requests left the machine: {remote}"
     assert shot.stat().st_size > 20_000, "the screenshot of a lesson is missing or blank"
+
+
+LAID_OUT = "() => [...document.querySelectorAll('.plotly-graph-div')].every(d => d.dataset.layout)"
+TRACE_TYPES = """() => [...new Set([...document.querySelectorAll('.plotly-graph-div')]
+  .flatMap(d => (d.data || []).map(t => t.type || 'scatter')))]"""
+BUNDLE_TRACES = "() => Object.keys(Plotly.PlotSchema.get().traces)"
+# The theme's search icon: Font Awesome's webfont glyph, drawn without Font Awesome's JavaScript.
+ICON_DRAWN = """async () => {
+  await document.fonts.ready;
+  const icon = document.querySelector('.fa-solid.fa-magnifying-glass');
+  const glyph = icon && getComputedStyle(icon, '::before').content;
+  return !!icon && !!glyph && glyph !== 'none'
+    && document.fonts.check('900 16px "Font Awesome 7 Free"');
+}"""
+
+
+def settled_layout(page: Page) -> dict[str, Any]:
+    """:data:`LAYOUT_CHECK`'s result once two in a row agree: plotly redraws a figure again after
+    a relayout when its labels need more margin (automargin)."""
+    last: dict[str, Any] | None = None
+    for _ in range(25):
+        now: dict[str, Any] = page.evaluate(LAYOUT_CHECK)
+        if now == last:
+            return now
+        last = now
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{page.url}: the figures never settled: {last}")
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_pages_fit_the_screen_and_figures_are_accessible(
+    built_site: SiteReport,
+    executed_lessons: list[ExecutedLesson],
+    browser: Browser,
+    width: int,
+) -> None:
+    problems: list[str] = []
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    context.route("**/*", lambda r: r.continue_() if is_local(r.request.url) else r.abort())
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error on {page.url}: {error}"))
+    page.on(
+        "console",
+        lambda m: m.type == "error" and problems.append(f"console error on {page.url}: {m.text}"),
+    )
+    lessons = [f"lessons/{lesson.source.stem}.html" for lesson in executed_lessons]
+    drawn: set[str] = set()
+    bundle: set[str] = set()
+    try:
+        with serve(built_site.out) as base:
+            for target in [*lessons, "index.html", "manifest.html"]:
+                page.goto(f"{base}/{target}", wait_until="load")
+                count = page.locator(".plotly-graph-div").count()
+                if count:
+                    page.wait_for_function(FIGURES_DRAWN, arg=count, timeout=20_000)
+                    page.wait_for_function(LAID_OUT, timeout=20_000)  # phone layout applied
+                layout = settled_layout(page)
+                where = f"{target} at {width} px"
+                assert layout["scroll"] <= layout["view"], f"{where} scrolls sideways"
+                for figure in layout["figures"]:
+                    name = f"{where}, figure {figure['name']!r}"
+                    assert figure["role"] == "img", name
+                    assert figure["name"], f"{where}: a figure has no accessible name"
+                    assert (figure["description"] or "").startswith("Figure:"), name
+                    for axis in figure["axes"]:
+                        assert axis["drawn"] == axis["wanted"], f"{name}: {axis}"
+                        assert axis["overlaps"] == 0, f"{name}: {axis}"
+                if target in lessons:
+                    assert len(layout["figures"]) >= 2, where
+                    drawn |= set(page.evaluate(TRACE_TYPES))
+                    bundle = set(page.evaluate(BUNDLE_TRACES))
+                assert page.evaluate(ICON_DRAWN), f"{where}: the theme's icons are not drawn"
+    finally:
+        context.close()
+    assert {"bar", "heatmap", "scatter"} <= drawn
+    assert drawn <= bundle, f"drawn but not in the plotly.js bundle: {sorted(drawn - bundle)}"
+    assert not problems, "\n".join(problems)

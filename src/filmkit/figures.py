@@ -60,6 +60,14 @@ FRAMING_COLOURS: Final = {
 }
 WITHHELD_NOTE: Final = "(content note: text not shown here; read it in the source if you choose)"
 _TEMPLATE: Final = "plotly_white"
+# Category tick labels on a phone (390 px): every label drawn (plotly otherwise drops every other
+# one when they crowd), shortened with "…": on a horizontal axis to one line of X_TICK characters
+# (plotly turns them upright when they would still overlap), on a vertical axis wrapped on up to
+# Y_TICK_LINES lines of Y_TICK characters. The hover text of each mark names its category in
+# full; automargin makes room for the labels.
+X_TICK: Final = 18
+Y_TICK: Final = 14
+Y_TICK_LINES: Final = 2
 
 
 def wrap(text: str, width: int = 60) -> str:
@@ -68,6 +76,32 @@ def wrap(text: str, width: int = 60) -> str:
     for paragraph in str(text).split("\n"):
         lines.extend(textwrap.wrap(paragraph, width) or [""])
     return "<br>".join(lines)
+
+
+def tick_label(value: object, width: int = Y_TICK, lines: int = Y_TICK_LINES) -> str:
+    """A category's tick label: wrapped at spaces and hyphens, at most ``lines`` lines of about
+    ``width`` characters, the rest shortened to "…"."""
+    text = " ".join(str(value).split())
+    parts = textwrap.wrap(text, width, break_on_hyphens=True) or [""]
+    if len(parts) > lines:
+        # what the first lines leave of the text, as written
+        rest = text[sum(len(part) for part in parts[: lines - 1]) :].strip()
+        rest = rest if len(rest) <= width else rest[: width - 1].rstrip(" -") + "…"
+        parts = [*parts[: lines - 1], rest]
+    return "<br>".join(parts)
+
+
+def category_ticks(values: Sequence[object], axis: str = "x") -> dict[str, object]:
+    """Axis settings drawing a tick label for every one of ``values`` on the ``axis`` ("x",
+    horizontal: one line each; "y", vertical: wrapped)."""
+    shown = list(dict.fromkeys(values))
+    width, lines = (X_TICK, 1) if axis == "x" else (Y_TICK, Y_TICK_LINES)
+    return {
+        "tickmode": "array",
+        "tickvals": shown,
+        "ticktext": [tick_label(v, width, lines) for v in shown],
+        "automargin": True,
+    }
 
 
 def _evidence_hover(evidence: str, corpus: Corpus, limit: int = 3) -> str:
@@ -131,7 +165,7 @@ def corpus_overview(documents: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         title="The five sources: length in words, by kind of text",
-        xaxis_title="source",
+        xaxis={"title": "source", **category_ticks(list(documents["id"]))},
         yaxis_title="words",
         legend_title="kind",
         template=_TEMPLATE,
@@ -161,7 +195,7 @@ def check_summary(results: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         title="The sample essay's quotations, by what filmkit check found",
-        xaxis_title="verdict",
+        xaxis={"title": "verdict", **category_ticks(order)},
         yaxis_title="quotations",
         showlegend=False,
         template=_TEMPLATE,
@@ -222,9 +256,8 @@ def term_heatmap(
     )
     fig.update_layout(
         title=title,
-        xaxis_title=label_axis,
-        yaxis_title="source",
-        yaxis_autorange="reversed",
+        xaxis={"title": label_axis, **category_ticks(labels)},
+        yaxis={"title": "source", "autorange": "reversed", **category_ticks(sources, "y")},
         template=_TEMPLATE,
     )
     return fig
@@ -293,7 +326,7 @@ def term_positions(
     fig.update_layout(
         title=title,
         xaxis_title="position in the text (0 = beginning, 1 = end)",
-        yaxis_title="source",
+        yaxis={"title": "source", **category_ticks(list(dict.fromkeys(found["source"])), "y")},
         xaxis_range=[-0.03, 1.03],
         legend_title="label",
         template=_TEMPLATE,
@@ -335,10 +368,11 @@ def chapter_genres(table: pd.DataFrame, corpus: Corpus | None = None) -> go.Figu
             )
         z.append(z_row)
         hover.append(h_row)
+    columns = [f"{i + 1}. {c}" for i, c in enumerate(chapters)]
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=[f"{i + 1}. {c}" for i, c in enumerate(chapters)],
+            x=columns,
             y=genres,
             zmin=1,
             zmax=3,
@@ -358,9 +392,8 @@ def chapter_genres(table: pd.DataFrame, corpus: Corpus | None = None) -> go.Figu
     )
     fig.update_layout(
         title="Genres in play, chapter by chapter (instructor annotation)",
-        xaxis_title="chapter (as perfection-explained names them)",
-        yaxis_title="genre",
-        yaxis_autorange="reversed",
+        xaxis={"title": "chapter (as perfection-explained names them)", **category_ticks(columns)},
+        yaxis={"title": "genre", "autorange": "reversed", **category_ticks(genres, "y")},
         template=_TEMPLATE,
     )
     return fig
@@ -412,10 +445,16 @@ def framing_chart(table: pd.DataFrame, corpus: Corpus | None = None) -> go.Figur
         xaxis={
             "title": "point in the film (or after it)",
             "tickvals": list(range(len(stages))),
-            "ticktext": stages,
+            "ticktext": [tick_label(stage, X_TICK, 1) for stage in stages],
+            "automargin": True,
             "range": [-0.6, len(stages) - 0.4],
         },
-        yaxis={"title": "character", "categoryorder": "array", "categoryarray": characters[::-1]},
+        yaxis={
+            "title": "character",
+            "categoryorder": "array",
+            "categoryarray": characters[::-1],
+            **category_ticks(characters, "y"),
+        },
         legend_title="framing",
         height=520,
         template=_TEMPLATE,
@@ -464,9 +503,15 @@ def aspect_matrix(aspects: pd.DataFrame, corpus: Corpus | None = None) -> go.Fig
         xaxis={
             "title": "aspect of the film",
             "tickvals": list(range(len(aspect_order))),
-            "ticktext": aspect_order,
+            "ticktext": [tick_label(aspect, X_TICK, 1) for aspect in aspect_order],
+            "automargin": True,
         },
-        yaxis={"title": "source", "categoryorder": "array", "categoryarray": sources[::-1]},
+        yaxis={
+            "title": "source",
+            "categoryorder": "array",
+            "categoryarray": sources[::-1],
+            **category_ticks(sources, "y"),
+        },
         legend_title="stance",
         template=_TEMPLATE,
     )
@@ -558,7 +603,7 @@ def word_valence(lexicon_hits: pd.DataFrame, words: Sequence[str] | None = None)
     fig.update_layout(
         title="How VADER's lexicon scores the sources' genre and horror vocabulary",
         xaxis_title="valence in the lexicon (negative … positive)",
-        yaxis_title="word",
+        yaxis={"title": "word", **category_ticks(list(per_word.index), "y")},
         height=max(350, 24 * len(per_word) + 120),
         template=_TEMPLATE,
     )
@@ -589,7 +634,12 @@ def spelling_chart(table: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         title="How each source spells the actor who plays Anton, and the director",
-        xaxis={"title": "spelling used", "categoryorder": "array", "categoryarray": order},
+        xaxis={
+            "title": "spelling used",
+            "categoryorder": "array",
+            "categoryarray": order,
+            **category_ticks(order),
+        },
         yaxis={"title": "occurrences", "dtick": 1},
         barmode="group",
         legend_title="source",
@@ -601,6 +651,7 @@ def spelling_chart(table: pd.DataFrame) -> go.Figure:
 __all__ = [
     "OKABE_ITO",
     "aspect_matrix",
+    "category_ticks",
     "chapter_genres",
     "check_summary",
     "corpus_overview",
@@ -609,6 +660,7 @@ __all__ = [
     "spelling_chart",
     "term_heatmap",
     "term_positions",
+    "tick_label",
     "word_valence",
     "wrap",
 ]

@@ -13,7 +13,10 @@ metadata, never of ``assignments/``. As a second guard, a lesson or a built file
 nbgrader marker (``BEGIN SOLUTION``, ``BEGIN HIDDEN TESTS``, ``BEGIN MARK SCHEME``) or nbgrader
 cell metadata stops the publication.
 
-plotly.js is shipped once, as ``_static/plotly.min.js``, and loaded only by pages with figures.
+plotly.js is shipped once, as ``_static/plotly.min.js`` (plotly's cartesian partial bundle,
+installed by ``make setup``), and loaded only by pages with figures. ``filmkit publish`` reports
+each page's weight as a browser loads it (:mod:`filmkit.sitebuild.weight`): its HTML plus every
+file it references, each counted once.
 
 A lesson states its objectives in its opening markdown cells (before the first code cell): a
 heading or paragraph mentioning objectives (else one saying "by the end of", "you will")
@@ -42,10 +45,14 @@ from filmkit.paths import project_root, source_texts_dir
 from filmkit.provenance import read_cleaning_log
 from filmkit.sitebuild import TITLE, SiteError, build_html
 from filmkit.sitebuild.plotly_offline import SCRIPT
+from filmkit.sitebuild.weight import PageWeight, page_weights
 
 __all__ = [
+    "LESSON_FIRST_LOAD_TARGET",
+    "LESSON_OWN_TARGET",
     "NBGRADER_MARKERS",
     "LessonOutline",
+    "PageWeight",
     "SiteError",
     "SiteReport",
     "answer_markers_in",
@@ -64,6 +71,11 @@ _OBJECTIVES = (
     re.compile(r"\bobjectives?\b|\blearning outcomes?\b|\baims\b", re.IGNORECASE),
     re.compile(r"\bby the end of\b|\byou will\b|\byou'll\b|\byou can\b", re.IGNORECASE),
 )
+# The weight targets of a lesson page (issue 12): first load (HTML and everything it loads), and
+# its own bytes (HTML and the files no other page loads). ``filmkit publish`` flags a page over.
+LESSON_FIRST_LOAD_TARGET = 2_000_000
+LESSON_OWN_TARGET = 300_000
+HEAVIEST_SHOWN = 5
 CONTENT_NOTE = (
     "The film depicts the sexual abuse of minors, self-harm and mutilation, and the source texts "
     "discuss these. The lessons analyse how the *texts* discuss them; lessons that touch them "
@@ -88,8 +100,9 @@ class SiteReport:
     out: Path  # absolute
     pages: tuple[Path, ...]  # every HTML page, relative to ``out``
     total_bytes: int  # every file of the site
-    largest_page: Path  # relative to ``out``
+    largest_page: Path  # relative to ``out``: the largest HTML file
     largest_page_bytes: int
+    weights: tuple[PageWeight, ...]  # each page as a browser loads it, in ``pages`` order
     lessons: tuple[LessonOutline, ...]
     execute_seconds: float  # 0 when executed notebooks were given
     build_seconds: float
@@ -409,6 +422,7 @@ def _report(
         total_bytes=sum(p.stat().st_size for p in files),
         largest_page=largest.relative_to(out),
         largest_page_bytes=largest.stat().st_size,
+        weights=tuple(page_weights(out, [p.relative_to(out) for p in pages])),
         lessons=lessons,
         execute_seconds=execute_seconds,
         build_seconds=build_seconds,
@@ -416,21 +430,46 @@ def _report(
 
 
 def summary_lines(report: SiteReport) -> list[str]:
-    """What ``filmkit publish`` prints: timings, the pages written, the sizes, where the site is."""
+    """What ``filmkit publish`` prints: timings, the pages written, the sizes, where the site is.
+
+    Each page's weight is as a browser loads it on a first visit: the HTML and every file it
+    references (scripts, stylesheets, the fonts they use, images), each once; "own" is the HTML
+    and the files no other page loads. The heaviest pages are listed, lessons over their target
+    flagged."""
     timing = f"built the site in {report.build_seconds:.1f} s."
     if report.execute_seconds:
         timing = (
             f"Executed {len(report.lessons)} lessons in {report.execute_seconds:.1f} s; {timing}"
         )
+    heaviest = sorted(report.weights, key=lambda w: (-w.first_load_bytes, w.page.as_posix()))
+    shown = heaviest[:HEAVIEST_SHOWN]
     return [
         timing[0].upper() + timing[1:],
         f"Pages written ({len(report.pages)}):",
         *(f"  {page.as_posix()}" for page in report.pages),
         f"Total size: {_size(report.total_bytes)} ({report.total_bytes:,} bytes)",
-        f"Largest page: {report.largest_page.as_posix()}, {_size(report.largest_page_bytes)} "
-        f"({report.largest_page_bytes:,} bytes)",
+        f"Heaviest pages on first load (HTML + every file it loads, once each; {len(shown)} of "
+        f"{len(heaviest)}):",
+        *(f"  {_weight_line(weight)}" for weight in shown),
         f"Site: {report.out / 'index.html'}",
     ]
+
+
+def _weight_line(weight: PageWeight) -> str:
+    line = (
+        f"{weight.page.as_posix()}: {_size(weight.first_load_bytes)} "
+        f"({weight.first_load_bytes:,} bytes, {len(weight.assets)} files), "
+        f"own {_size(weight.own_bytes)}"
+    )
+    if weight.page.parts[0] == LESSONS_DIR:
+        over = []
+        if weight.first_load_bytes >= LESSON_FIRST_LOAD_TARGET:
+            over.append(f"first load over the {_size(LESSON_FIRST_LOAD_TARGET)} target")
+        if weight.own_bytes >= LESSON_OWN_TARGET:
+            over.append(f"own over the {_size(LESSON_OWN_TARGET)} target")
+        if over:
+            line += f" [{'; '.join(over)}]"
+    return line
 
 
 def _size(count: int) -> str:

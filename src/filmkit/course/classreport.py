@@ -3,7 +3,8 @@
 The page shows, from the gradebook and the autograded notebooks:
 
 1. the distribution of the students' total scores (written answers not yet marked count 0);
-2. each grade cell's difficulty, in notebook order: the mean fraction of its points earned;
+2. the share of each grade cell's points the students earned (0–100 %), the hardest question
+   first, each named by its question (``Question 3 · horror_kwic``, as in the feedback);
 3. the quotations students most often got wrong, checked as the assignment's own tests check them
    (:func:`~filmkit.kernel.marking.evidence_marks` for evidence answers,
    :func:`~filmkit.kernel.marking.essay_check` for written answers);
@@ -12,8 +13,8 @@ The page shows, from the gradebook and the autograded notebooks:
 Students' code is parsed, never run: an evidence answer is read when it assigns a literal list of
 (quotation, source) pairs to the variable its test cell marks. Quotations located in the paragraphs
 the lessons withhold (:func:`filmkit.teaching.withheld_paragraphs`), or using the words that make
-a paragraph withheld, are labelled by a content note instead of their words. plotly.js is embedded
-once, so the page opens offline.
+a paragraph withheld, are labelled by a content note instead of their words. plotly.js (the
+site's cartesian partial bundle) is embedded once, so the page opens offline.
 """
 
 from __future__ import annotations
@@ -33,11 +34,15 @@ import plotly.graph_objects as go
 
 from filmkit.analysis import term_pattern
 from filmkit.corpus import Corpus, load_corpus
+from filmkit.course.feedback_scrub import question_labels
 from filmkit.course.folder import Course, GradingError, load_course
 from filmkit.evidence import Status, Verdict
 from filmkit.figures import OKABE_ITO, STATUS_COLOURS, wrap
 from filmkit.grading import grade, outcome
 from filmkit.kernel.marking import essay_check, evidence_marks
+from filmkit.sitebuild.plotly_mime import figure_html
+from filmkit.sitebuild.plotly_offline import PlotlyMissingError, plotly_js
+from filmkit.sitebuild.postprocess import description_id
 from filmkit.teaching import CONTENT_TERMS, WITHHELD_LABELS, withheld_paragraphs
 
 CONTENT_NOTE: Final = (
@@ -70,7 +75,7 @@ class ClassReport:
     assignment: str
     generated_at: str
     totals: pd.DataFrame  # student, score, max_score: figure 1
-    difficulty: pd.DataFrame  # one row per grade cell, in notebook order: figure 2
+    share_earned: pd.DataFrame  # one row per grade cell, in notebook order: figure 2
     quotations: pd.DataFrame  # every quotation checked (QUOTATION_COLUMNS)
     wrong_quotations: pd.DataFrame  # the non-verified ones, one row per wording: figure 3
     statuses: pd.DataFrame  # student, status, reason, score, max_score: the table
@@ -109,7 +114,9 @@ def main(assignment: str, *, course: Path | None = None, out: Path | None = None
         assignment=assignment,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         totals=totals,
-        difficulty=difficulty(scores, grade.question_order(loaded, assignment)),
+        share_earned=share_earned(
+            scores, grade.question_order(loaded, assignment), questions_of(loaded, assignment)
+        ),
         quotations=quotations,
         wrong_quotations=wrong_quotations(quotations),
         statuses=statuses(totals, outcomes),
@@ -123,11 +130,28 @@ def main(assignment: str, *, course: Path | None = None, out: Path | None = None
 # The frames
 
 
-def difficulty(scores: pd.DataFrame, order: dict[tuple[str, str], int]) -> pd.DataFrame:
-    """Per grade cell (``grade.scores`` rows): the mean fraction of its points earned.
+def questions_of(course: Course, assignment: str) -> dict[tuple[str, str], str]:
+    """(notebook, grade_id) → the question's label in the source notebooks
+    (``Question 3 · horror_kwic``; :func:`~filmkit.course.feedback_scrub.question_labels`)."""
+    return {
+        (notebook.stem, grade_id): label
+        for notebook in course.notebooks(assignment)
+        for grade_id, label in question_labels(_cells(notebook)).items()
+    }
+
+
+def share_earned(
+    scores: pd.DataFrame,
+    order: dict[tuple[str, str], int],
+    questions: dict[tuple[str, str], str] | None = None,
+) -> pd.DataFrame:
+    """Per grade cell (``grade.scores`` rows), in notebook order: ``share``, the mean over the
+    students of the fraction of its points each earned (1: everyone earned them all).
 
     The mean is over the students whose score is final; ``awaiting`` counts those whose answer
-    still needs a marker, and any makes the cell's ``state`` "awaiting marker".
+    still needs a marker, and any makes the cell's ``state`` "awaiting marker". ``label`` is the
+    question's (``questions``, default the grade_id), prefixed by the notebook when there are
+    several.
     """
     rows = []
     for (notebook, question), cell in scores.groupby(["notebook", "question"], sort=False):
@@ -146,19 +170,23 @@ def difficulty(scores: pd.DataFrame, order: dict[tuple[str, str], int]) -> pd.Da
                 "max_score": float(cell["max_score"].iloc[0]),
                 "students": len(cell),
                 "awaiting": awaiting,
-                "mean_fraction": float(fractions.mean()) if len(marked) else float("nan"),
+                "share": float(fractions.mean()) if len(marked) else float("nan"),
                 "_position": order.get((str(notebook), str(question)), len(order)),
             }
         )
     table = pd.DataFrame(rows).sort_values("_position", kind="stable").drop(columns="_position")
-    # Grade ids are unique within a notebook; name the notebook only when there are several.
+    names = questions or {}
     several = table["notebook"].nunique() > 1
+    labels = [
+        names.get((str(n), str(q)), str(q))
+        for n, q in zip(table["notebook"], table["question"], strict=True)
+    ]
     table.insert(
         2,
         "label",
         [
-            f"{n}: {q}" if several else str(q)
-            for n, q in zip(table["notebook"], table["question"], strict=True)
+            f"{n}: {label}" if several else label
+            for n, label in zip(table["notebook"], labels, strict=True)
         ],
     )
     return table.reset_index(drop=True)
@@ -306,7 +334,7 @@ def score_histogram(totals: pd.DataFrame) -> go.Figure:
             x=totals["score"],
             xbins={"start": -0.5, "end": maximum + 0.5, "size": 1},
             marker_color=OKABE_ITO[3],
-            hovertemplate="score %{x}: %{y} student(s)<extra></extra>",
+            hovertemplate="score %{x} · students: %{y}<extra></extra>",
         )
     )
     fig.add_vline(x=maximum, line_dash="dash", annotation_text=f"maximum {maximum:g}")
@@ -320,30 +348,33 @@ def score_histogram(totals: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def difficulty_chart(table: pd.DataFrame) -> go.Figure:
-    """One horizontal bar per grade cell, top to bottom in notebook order, coloured by state."""
+def share_earned_chart(table: pd.DataFrame) -> go.Figure:
+    """One horizontal bar per grade cell: the share of its points earned, in percent, the
+    hardest (lowest share) at the top; cells awaiting a marker at the bottom, not drawn."""
+    waiting = table["state"] == "awaiting marker"
+    drawn = table[~waiting].sort_values("share", kind="stable", na_position="last")
+    ranked = [*drawn["label"], *table.loc[waiting, "label"]]
     fig = go.Figure()
     for state, colour in STATE_COLOURS.items():
         rows = table[table["state"] == state]
         if rows.empty:
             continue
-        waiting = state == "awaiting marker"
+        pending = state == "awaiting marker"
         fig.add_bar(
             y=rows["label"],
             # not drawn while a marker is awaited: a mean of the marked few would mislead
-            x=[0.0] * len(rows) if waiting else rows["mean_fraction"],
+            x=[0.0] * len(rows) if pending else 100 * rows["share"],
             orientation="h",
             name=state,
             marker_color=colour,
             text=[
-                f"awaiting marker ({a} of {n})" if waiting else f"{f:.0%}"
-                for a, n, f in zip(
-                    rows["awaiting"], rows["students"], rows["mean_fraction"], strict=True
-                )
+                f"awaiting marker ({a} of {n})" if pending else f"{f:.0%}"
+                for a, n, f in zip(rows["awaiting"], rows["students"], rows["share"], strict=True)
             ],
             textposition="outside",
             hovertext=[
-                f"{q} ({k}, {m:g} points): {s} students, {a} awaiting a marker"
+                f"{q} ({k}, {m:g} point{'' if m == 1 else 's'}): {_count(s, 'student')}, "
+                f"{a} awaiting a marker"
                 for q, k, m, s, a in zip(
                     rows["label"],
                     rows["kind"],
@@ -356,16 +387,18 @@ def difficulty_chart(table: pd.DataFrame) -> go.Figure:
             hoverinfo="text",
         )
     fig.update_layout(
-        title="Difficulty: mean fraction of each question's points earned",
+        title="Share of points earned per question (hardest at the top)",
         xaxis={
-            "title": "mean fraction of the points",
-            "range": [0, 1.25],
-            "tickvals": [0, 0.25, 0.5, 0.75, 1],
-            "tickformat": ".0%",
+            "title": "points earned, as a share of the question's points (mean over students)",
+            "range": [0, 125],
+            "tickmode": "array",
+            "tickvals": [0, 25, 50, 75, 100],
+            "ticktext": ["0%", "25%", "50%", "75%", "100%"],
         },
         yaxis={
+            "title": "question",
             "categoryorder": "array",
-            "categoryarray": list(table["label"]),
+            "categoryarray": ranked,
             "autorange": "reversed",
         },
         legend_title="marked",
@@ -390,7 +423,7 @@ def wrong_quotation_chart(table: pd.DataFrame, top: int = TOP_QUOTATIONS) -> go.
             name=status,
             marker_color=STATUS_COLOURS[status],
             hovertext=[
-                wrap(f"{label} — {status}; {n} student(s): {names}", 70)
+                wrap(f"{label} — {status}; {_count(n, 'student')}: {names}", 70)
                 for label, n, names in zip(
                     rows["label"], rows["students"], rows["names"], strict=True
                 )
@@ -424,38 +457,90 @@ tr.flag { background: #fde2d8; font-weight: bold; }
 
 
 def render_html(report: ClassReport) -> str:
-    """The page: header, the figures (plotly.js inlined with the first only), the status table."""
-    sections: list[tuple[str, go.Figure | str]] = [
-        ("Score distribution", score_histogram(report.totals)),
-        ("Difficulty of each question", difficulty_chart(report.difficulty)),
+    """The page: header, the figures (plotly.js inlined once, in the head), the status table.
+
+    plotly.js is the site's partial bundle (:func:`filmkit.sitebuild.plotly_offline.plotly_js`);
+    each figure is ``role="img"``, named by its title and ``aria-describedby`` the "Figure: …"
+    sentence that follows it (:func:`filmkit.sitebuild.plotly_mime.figure_html`)."""
+    sections: list[tuple[str, go.Figure | str, str]] = [
+        ("Score distribution", score_histogram(report.totals), _score_description(report)),
+        (
+            "Share of points earned per question",
+            share_earned_chart(report.share_earned),
+            _share_description(report.share_earned),
+        ),
         (
             "Quotations students got wrong",
             wrong_quotation_chart(report.wrong_quotations)
             if len(report.wrong_quotations)
-            else f"<p>All {len(report.quotations)} quotations found were verified.</p>",
+            else f"<p>{_all_verified(len(report.quotations))}</p>",
+            _wrong_description(report.wrong_quotations),
         ),
     ]
     body = []
-    first = True
-    for heading, content in sections:
+    for number, (heading, content, description) in enumerate(sections, 1):
         if isinstance(content, go.Figure):
-            content = content.to_html(
-                full_html=False, include_plotlyjs=first, config={"displaylogo": False}
-            )
-            first = False
+            div_id = f"figure-{number}"
+            described = description_id(div_id)
+            content = figure_html(
+                json.loads(content.to_json()), config={"displaylogo": False}, div_id=div_id
+            ).replace(' role="img"', f' role="img" aria-describedby="{described}"', 1)
+            content += f'\n<p id="{described}"><em>{html.escape(description)}</em></p>'
         body.append(f"<h2>{heading}</h2>\n{content}")
     body.append(f"<h2>Grading status</h2>\n{_status_table(report.statuses)}")
+    try:
+        plotly = plotly_js().read_text(encoding="utf-8").replace("</script", "<\\/script")
+    except PlotlyMissingError as error:  # names `make setup`
+        raise GradingError(str(error)) from None
     title = f"Grading report: {html.escape(report.assignment)}"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{_STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>{_STYLE}</style><script>{plotly}</script></head>
 <body>
 <h1>{title}</h1>
 <p class="note">{html.escape(CONTENT_NOTE)}</p>
-<p>{report.students} students ({report.flagged} with a status other than graded); {len(report.quotations)}
-quotations checked; generated {report.generated_at}.</p>
+<p>{_count(report.students, "student")} ({report.flagged} with a status other than graded);
+{_count(len(report.quotations), "quotation")} checked; generated {report.generated_at}.</p>
 {"".join(body)}
 </body></html>
 """
+
+
+def _score_description(report: ClassReport) -> str:
+    scores = report.totals["score"]
+    maximum = float(report.totals["max_score"].max())
+    return (
+        f"Figure: a histogram of the total scores of {_count(len(scores), 'student')}, out of "
+        f"{maximum:g}; the lowest is {float(scores.min()):g}, the median {float(scores.median()):g}"
+        f" and the highest {float(scores.max()):g}."
+    )
+
+
+def _share_description(table: pd.DataFrame) -> str:
+    drawn = table[table["state"] != "awaiting marker"].sort_values("share", kind="stable")
+    waiting = len(table) - len(drawn)
+    text = f"Figure: one bar per question ({len(table)}), the share of its points students earned"
+    if len(drawn):
+        hardest, easiest = drawn.iloc[0], drawn.iloc[-1]
+        text += (
+            f"; hardest {hardest['label']} ({float(hardest['share']):.0%}), easiest "
+            f"{easiest['label']} ({float(easiest['share']):.0%})"
+        )
+    if waiting:
+        text += f"; {waiting} awaiting a marker, not drawn"
+    return text + "."
+
+
+def _wrong_description(table: pd.DataFrame) -> str:
+    shown = table.head(TOP_QUOTATIONS)
+    verdicts = ", ".join(
+        f"{n} {status}" for status, n in shown["status"].value_counts().sort_index().items()
+    )
+    return (
+        f"Figure: one bar per quotation not verified, the {len(shown)} commonest of "
+        f"{len(table)}, by how many students wrote it ({verdicts}); the hover names them."
+    )
 
 
 def _status_table(table: pd.DataFrame) -> str:
@@ -475,6 +560,20 @@ def _status_table(table: pd.DataFrame) -> str:
 
 def _points(score: Any, maximum: Any) -> str:
     return "—" if pd.isna(score) else f"{float(score):g} of {float(maximum):g}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _all_verified(n: int) -> str:
+    if n == 0:
+        return "No quotations were found."
+    return (
+        "The one quotation found was verified."
+        if n == 1
+        else f"All {n} quotations found were verified."
+    )
 
 
 def _shorten(text: str) -> str:
@@ -503,11 +602,12 @@ def _parse(code: str) -> ast.Module:
 
 __all__ = [
     "ClassReport",
-    "difficulty",
-    "difficulty_chart",
     "main",
+    "questions_of",
     "render_html",
     "score_histogram",
+    "share_earned",
+    "share_earned_chart",
     "statuses",
     "student_quotations",
     "wrong_quotation_chart",

@@ -2,9 +2,17 @@
 
 Sphinx with myst-nb, configured here instead of in a ``conf.py``: the source tree is generated
 afresh for every build (:mod:`filmkit.site`), so the settings live with the code. Everything the
-site needs ships in Python wheels (the theme's assets, plotly.js), so the build and the site work
-offline. Any Sphinx warning fails the build: a figure myst-nb cannot render, a broken link or an
-unknown mime type would otherwise be silently missing from the site.
+site needs is installed beforehand (the theme's assets in its wheel, plotly.js by ``make setup``),
+so the build and the site work offline. Any Sphinx warning fails the build: a figure myst-nb
+cannot render, a broken link or an unknown mime type would otherwise be silently missing from the
+site.
+
+The site carries only what its pages use: plotly.js in its cartesian partial bundle, installed by
+``make setup`` (:mod:`filmkit.sitebuild.plotly_offline`); the theme's layout without Font
+Awesome's 1.5 MB JavaScript (the theme's icons come from its stylesheet and webfont) and without
+the search scripts search-as-you-type alone needs (``templates/layout.html``, Sphinx's documented
+way to override a theme's template). :mod:`filmkit.sitebuild.postprocess` then ties every figure
+to its "*Figure: …*" sentence for screen readers and lets long code wrap on phones.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 TITLE = "The Perfection (2019): a filmkit course"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 class SiteError(RuntimeError):
@@ -30,7 +39,11 @@ def settings() -> dict[str, Any]:
         "language": "en",
         # The course is about exact quotation: text is shown as written, quotes and dashes included.
         "smartquotes": False,
-        "extensions": ["myst_nb", "filmkit.sitebuild.plotly_offline"],
+        "extensions": [
+            "myst_nb",
+            "filmkit.sitebuild.plotly_offline",
+            "filmkit.sitebuild.postprocess",
+        ],
         # The lessons are executed beforehand (filmkit.lessons), in fresh kernels.
         "nb_execution_mode": "off",
         # myst-nb adds require.js and the widget manager from CDNs when a notebook carries
@@ -48,7 +61,10 @@ def settings() -> dict[str, Any]:
         "html_static_path": [],
         # pydata-sphinx-theme (under sphinx-book-theme) otherwise logs a console error on a
         # first visit ("Got invalid theme mode"); light also suits plotly's default template.
-        "html_context": {"default_mode": "light"},
+        # filmkit_fontawesome_js: Font Awesome's JavaScript is needed only for custom icons
+        # (FontAwesome.library.add); the site has none (templates/layout.html).
+        "html_context": {"default_mode": "light", "filmkit_fontawesome_js": False},
+        "templates_path": [str(TEMPLATES)],
         # Notebooks and sources stay out of the site: only the rendered pages are published.
         "html_copy_source": False,
         "html_show_sourcelink": False,
@@ -70,6 +86,12 @@ def build_html(source: Path, out: Path, work: Path) -> None:
     from sphinx.errors import SphinxError
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
+    from filmkit.sitebuild.plotly_offline import PlotlyMissingError, plotly_js
+
+    try:
+        plotly_js()
+    except PlotlyMissingError as error:
+        raise SiteError(str(error)) from None
     messages = io.StringIO()
     with warnings.catch_warnings():
         # sphinx-book-theme 1.4 reads Transform.app, deprecated in Sphinx 9 (pending, hidden by

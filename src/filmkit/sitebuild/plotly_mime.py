@@ -13,6 +13,7 @@ re-execution of the lessons.
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib
 import json
 import re
@@ -31,17 +32,45 @@ DEFAULT_HEIGHT = "500px"
 DEFAULT_CONFIG: Mapping[str, Any] = {"displaylogo": False}
 
 _SCRIPT = re.compile(r"(<script[^>]*>)(.*?)(</script>)", re.S)
+_DIV = re.compile(r'(<div id="[^"]*" class="plotly-graph-div"[^>]*?)\s*>')
+_DIV_ID = re.compile(r'<div id="([^"]*)" class="plotly-graph-div"')
+_TAG = re.compile(r"<[^>]+>")
 # plotly's inline script calls the global Plotly as soon as it is parsed. The site loads
 # plotly.min.js with ``defer`` (and some themes put scripts at the end of <body>), so the call
 # waits until window.Plotly exists: at once, at DOMContentLoaded or at load.
 _WAIT_FOR_PLOTLY = (
-    "(function(){function draw(){%s}"
+    "(function(){function draw(){%s;fit();}"
+    "%s"
     "if(window.Plotly){draw();return;}"
     "function retry(){if(window.Plotly)draw();"
     "else window.addEventListener('load',draw,{once:true});}"
     "if(document.readyState==='loading')"
     "document.addEventListener('DOMContentLoaded',retry,{once:true});"
     "else retry();})();"
+)
+# On a narrow screen (a phone: the figure under NARROW_PX wide) the legend goes below the plot
+# (the figure grows to hold it) instead of taking half the width beside it, and a long title
+# wraps instead of being cut off. Desktop layouts are untouched; the figure's data never changes.
+# Once laid out, the figure's ``data-layout`` says which layout it has ("narrow" or "wide").
+NARROW_PX = 600
+_FIT_NARROW = (
+    "function fit(){var d=document.getElementById(%s);"
+    "if(!d||!window.Plotly)return;"
+    "if(d.clientWidth>=" + str(NARROW_PX) + "){d.dataset.layout='wide';return;}"
+    "var l=d.layout||{},u={},t=l.title&&(typeof l.title==='string'?l.title:l.title.text);"
+    "if(l.showlegend!==false&&(d.data||[]).length>1){u['legend.orientation']='h';"
+    "u['legend.xref']='container';u['legend.x']=0;u['legend.xanchor']='left';"
+    "u['legend.yref']='container';u['legend.y']=0;u['legend.yanchor']='bottom';"
+    "u['legend.title.side']='top';"
+    # the figure grows by the legend's rows, so the plot keeps its height
+    "var n=(d.data||[]).filter(function(x){return x.showlegend!==false;}).length,"
+    "h=d.clientHeight+22*n+40,p=d.parentElement;"
+    "if(p&&p.style.height)p.style.height=h+'px';u.height=h;}"
+    "if(t&&t.indexOf('<br>')<0){var c=Math.max(20,Math.floor(d.clientWidth/10)),s=[''];"
+    "t.split(' ').forEach(function(w){var k=s.length-1;"
+    "if(s[k]&&(s[k]+' '+w).length>c)s.push(w);else s[k]=s[k]?s[k]+' '+w:w;});"
+    "u['title.text']=s.join('<br>');}"
+    "Plotly.relayout(d,u).then(function(){d.dataset.layout='narrow';});}"
 )
 
 
@@ -54,15 +83,27 @@ class MimeDataLike(Protocol):
     output_index: int | None
 
 
+def accessible_name(figure: Mapping[str, Any]) -> str:
+    """The figure's title as plain text (its accessible name), else a generic name."""
+    layout = figure.get("layout") or {}
+    title = layout.get("title") if isinstance(layout, Mapping) else None
+    text = title.get("text") if isinstance(title, Mapping) else title
+    plain = " ".join(html.unescape(_TAG.sub(" ", str(text or ""))).split())
+    return plain or "Interactive chart"
+
+
 def figure_html(
     figure: Mapping[str, Any],
     *,
     config: Mapping[str, Any] | None = None,
     div_id: str | None = None,
 ) -> str:
-    """``<div>`` + inline ``Plotly.newPlot`` script for a figure dict, without plotly.js."""
+    """``<div>`` + inline ``Plotly.newPlot`` script for a figure dict, without plotly.js.
+
+    The ``<div>`` is ``role="img"``, named by the figure's title (``aria-label``): screen readers
+    announce the figure instead of plotly's SVG pieces."""
     pio = importlib.import_module("plotly.io")  # plotly ships no type information
-    html: str = pio.to_html(
+    html_text: str = pio.to_html(
         dict(figure),
         config={**DEFAULT_CONFIG, **(config or {})},
         include_plotlyjs=False,  # the site ships _static/plotly.min.js once
@@ -73,8 +114,18 @@ def figure_html(
         validate=False,
         div_id=div_id,
     )
+    label = html.escape(accessible_name(figure), quote=True)
+    html_out, tagged = _DIV.subn(
+        lambda m: f'{m.group(1)} role="img" aria-label="{label}">', html_text, count=1
+    )
+    if tagged != 1:
+        raise ValueError("plotly.io.to_html returned no plotly-graph-div to label")
+    drawn_id = _DIV_ID.search(html_out)
+    fit = _FIT_NARROW % json.dumps(drawn_id.group(1) if drawn_id else "")
     wrapped, count = _SCRIPT.subn(
-        lambda m: m.group(1) + _WAIT_FOR_PLOTLY % m.group(2) + m.group(3), html, count=1
+        lambda m: m.group(1) + _WAIT_FOR_PLOTLY % (m.group(2), fit) + m.group(3),
+        html_out,
+        count=1,
     )
     if count != 1:
         raise ValueError("plotly.io.to_html returned no <script> block to wrap")

@@ -1,0 +1,121 @@
+"""Sphinx extension: the site's pages made readable on a phone and with a screen reader.
+
+- Every plotly figure is an image for assistive technology: :func:`figure_html
+  <filmkit.sitebuild.plotly_mime.figure_html>` gives its ``<div>`` ``role="img"`` and an
+  ``aria-label`` (the figure's title); here, at build time, the "*Figure: …*" sentence the lesson
+  writes after it gets an id and the figure ``aria-describedby`` that id. A figure with no such
+  sentence before the next figure fails the build (every Sphinx warning does).
+- ``filmkit.css`` lets long inline code (paths, source ids) wrap instead of widening the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the class report imports this module too: no Sphinx at run time for it
+    from docutils import nodes
+    from sphinx.application import Sphinx
+
+STATIC = Path(__file__).parent / "static"
+STYLESHEET = "filmkit.css"
+DESCRIPTION_PREFIX = "Figure:"
+
+_FIGURE_DIV = re.compile(r'<div id="(?P<id>[^"]+)" class="plotly-graph-div"(?P<attrs>[^>]*)>')
+# A paragraph, its text starting (after inline tags such as <em>) with "Figure:".
+_PARAGRAPH = re.compile(r"<p(?P<attrs>(?:\s[^>]*)?)>(?P<inner>.*?)</p>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_ID = re.compile(r'\sid="([^"]+)"')
+
+
+def description_id(div_id: str) -> str:
+    return f"{div_id}-description"
+
+
+def describe_figures(body: str) -> tuple[str, list[str]]:
+    """``body`` with each figure ``aria-describedby`` its "Figure: …" paragraph (given an id).
+
+    Returns the new body and the ids of the figures that have no such paragraph after them
+    (before the next figure)."""
+    figures = list(_FIGURE_DIV.finditer(body))
+    missing: list[str] = []
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), applied from the end
+    for index, figure in enumerate(figures):
+        end = figures[index + 1].start() if index + 1 < len(figures) else len(body)
+        paragraph = next(
+            (
+                p
+                for p in _PARAGRAPH.finditer(body, figure.end(), end)
+                if _text(p.group("inner")).startswith(DESCRIPTION_PREFIX)
+            ),
+            None,
+        )
+        div_id = figure.group("id")
+        if paragraph is None:
+            missing.append(div_id)
+            continue
+        attrs = paragraph.group("attrs")
+        own_id = _ID.search(attrs)
+        described = own_id.group(1) if own_id else description_id(div_id)
+        if not own_id:
+            edits.append(
+                (
+                    paragraph.start(),
+                    paragraph.start() + len("<p") + len(attrs) + 1,
+                    f'<p id="{described}"{attrs}>',
+                )
+            )
+        if "aria-describedby=" not in figure.group("attrs"):
+            edits.append(
+                (
+                    figure.start(),
+                    figure.end(),
+                    figure.group(0)[:-1] + f' aria-describedby="{described}">',
+                )
+            )
+    for start, stop, replacement in sorted(edits, reverse=True):
+        body = body[:start] + replacement + body[stop:]
+    return body, missing
+
+
+def _text(fragment: str) -> str:
+    return " ".join(html.unescape(_TAG.sub("", fragment)).split())
+
+
+def _builder_inited(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]
+    app.add_css_file(STYLESHEET, priority=900)
+
+
+def _html_page_context(
+    app: Sphinx,
+    pagename: str,
+    templatename: str,
+    context: dict[str, Any],
+    doctree: nodes.document | None,
+) -> None:
+    body = context.get("body")
+    if not isinstance(body, str) or "plotly-graph-div" not in body:
+        return
+    from sphinx.util import logging
+
+    context["body"], missing = describe_figures(body)
+    for div_id in missing:
+        logging.getLogger(__name__).warning(
+            "%s: the figure %s has no paragraph starting %r after it to describe it "
+            "(screen readers read it as the figure's description)",
+            pagename,
+            div_id,
+            DESCRIPTION_PREFIX,
+            location=pagename,
+        )
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("builder-inited", _builder_inited)
+    app.connect("html-page-context", _html_page_context)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
