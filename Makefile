@@ -13,12 +13,21 @@ export UV_COMPILE_BYTECODE := 1
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup sandbox demo site test lint typecheck pytest bench clean
+.PHONY: help setup sandbox demo site test lint typecheck pytest compat bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: .venv/.synced ## Install uv (if missing) and the locked environment
+setup: .venv/.synced web/node_modules/.package-lock.json ## Install uv (if missing), the locked environment and plotly.js
+
+# plotly.js for the course site and the class report: the npm package locked in web/ (its cartesian
+# partial bundle), installed here once and never fetched by a build. Needs Node.js and npm; without
+# them the rest installs, and `filmkit publish` and `filmkit report` stop, naming `make setup`.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd web && npm ci --no-audit --no-fund --ignore-scripts) && touch $@; \
+	else echo "warning: npm is missing: install Node.js and npm (Debian: apt-get install npm)," \
+	  "then run make setup again; the course site and filmkit report need plotly.js from it"; fi
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv 2>/dev/null \
@@ -53,8 +62,13 @@ lint: setup ## ruff lint and format check
 typecheck: setup ## mypy (strict) on src/
 	$(UV) run --locked mypy
 
-pytest: setup ## The test suite
+pytest: setup ## The test suite (nbgrader's own autograde tests through filmkit grade included)
 	$(UV) run --locked pytest $(PYTEST_ARGS)
+
+# Part of `make test` (tests/nbgrader_compat is in pytest's collection); here on its own.
+# FILMKIT_NBGRADER_COMPAT=stock runs the same tests on stock nbgrader autograde: the baseline.
+compat: setup ## nbgrader's installed autograde tests, each `nbgrader autograde` run as `filmkit grade`
+	$(UV) run --locked pytest tests/nbgrader_compat $(PYTEST_ARGS)
 
 bench: setup ## Benchmarks (figures printed, not asserted)
 	$(UV) run --locked python benchmarks/evidence.py

@@ -13,6 +13,7 @@ from filmkit.corpus import (
     UnknownSourceError,
     load_corpus,
     rebuild,
+    verify_corpus,
 )
 
 
@@ -81,6 +82,14 @@ def test_altered_text_is_refused_with_file_and_line(corpus_copy: Path) -> None:
     assert f"line {line}," in message
     assert "Steven Webber" in message and "Steven Weber)" in message
     assert "filmkit corpus --rebuild" in message
+
+
+def test_verifying_without_loading_refuses_what_loading_refuses(corpus_copy: Path) -> None:
+    assert verify_corpus(corpus_copy) == load_corpus(corpus_copy).ids
+    path = corpus_copy / "source_texts" / "worth-watching.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nAn added line.", encoding="utf-8")
+    with pytest.raises(CorpusIntegrityError, match=r"worth-watching\.txt differs"):
+        verify_corpus(corpus_copy)
 
 
 def test_missing_text_is_refused_by_name(corpus_copy: Path) -> None:

@@ -57,18 +57,36 @@ def test_release_fails_loudly_when_a_released_file_holds_a_secret(course: Path) 
 
 
 @pytest.mark.parametrize(
-    ("args", "says"),
+    ("args", "says", "status"),
     [
-        (["grade", ASSIGNMENT], "run `filmkit release 01-genre-shifts` first"),
-        (["grade", "04-no-such"], "no assignment '04-no-such'"),
-        (["feedback", ASSIGNMENT], "run `filmkit grade 01-genre-shifts` first"),
-        (["lab", "--no-browser"], "run `filmkit release` first"),
+        # grade exits 1 where nbgrader autograde does (it cannot grade), 2 for a bad command line
+        (["grade", ASSIGNMENT], "run `filmkit release 01-genre-shifts` first", 1),
+        (["grade", "04-no-such"], "no assignment '04-no-such'", 1),
+        (["feedback", ASSIGNMENT], "run `filmkit grade 01-genre-shifts` first", 2),
+        (["lab", "--no-browser"], "run `filmkit release` first", 2),
     ],
 )
-def test_steps_out_of_order_say_what_to_run(course: Path, args: list[str], says: str) -> None:
+def test_steps_out_of_order_say_what_to_run(
+    course: Path, args: list[str], says: str, status: int
+) -> None:
     result = run(*args, "--course", str(course))
-    assert result.exit_code == 2 and says in result.output
+    assert result.exit_code == status and says in result.output
     assert result.output.count("\n") == 1
+
+
+def test_grade_takes_nbgrader_autograde_options(course: Path) -> None:
+    result = run("grade", "--help")
+    assert result.exit_code == 0
+    for option in ("--db", "--notebook", "--no-execute", "--Autograde.create_student=False"):
+        assert option in result.output
+    result = run("grade", "--help-all")
+    assert result.exit_code == 0
+    for trait in ("--Autograde.create_student", "--CourseDirectory.student_id_exclude"):
+        assert trait in result.output  # nbgrader's own list, after filmkit's
+    result = run("grade", ASSIGNMENT, "--course", str(course), "--no-such-option")
+    assert result.exit_code == 2 and "--help-all" in result.output
+    result = run("grade", "--course", str(course))
+    assert result.exit_code == 2 and "name the assignment" in result.output
 
 
 def test_a_folder_without_config_is_named(tmp_path: Path) -> None:
@@ -81,7 +99,7 @@ def test_a_folder_without_config_is_named(tmp_path: Path) -> None:
 def test_grade_feedback_export_on_one_submission(course: Path, tmp_path: Path) -> None:
     assert run("release", ASSIGNMENT, "--course", str(course), "--no-validate").exit_code == 0
     result = run("grade", ASSIGNMENT, "--course", str(course))
-    assert result.exit_code == 2 and "no submission" in result.output
+    assert result.exit_code == 1 and "no submission" in result.output
 
     loaded = load_course(course)
     full = next(s for s in load_specimens(ASSIGNMENT) if s.student == "full")

@@ -35,7 +35,7 @@ class FilmkitGroup(click.Group):
         except EXPECTED_ERRORS as error:
             message = error.args[0] if error.args else str(error)
             click.echo(f"filmkit: {message}", err=True)
-            sys.exit(2)
+            sys.exit(getattr(error, "exit_status", 2))
 
 
 @click.group(cls=FilmkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,15 +170,21 @@ def release_command(assignments: tuple[str, ...], course: Path | None, validate:
     console().print(released_table(release.main(assignments, course=course, validate=validate)))
 
 
-@main.command("grade")
-@click.argument("assignment")
+@main.command(
+    "grade",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument(
+    "arguments", nargs=-1, type=click.UNPROCESSED, metavar="ASSIGNMENT [NBGRADER OPTIONS]..."
+)
 @_course_option()
 @click.option(
     "--student",
     "students",
     multiple=True,
     metavar="ID",
-    help="Only this student's submission (repeat for several; default: everyone in submitted/).",
+    help="Only this student's submission: an id or a glob, as nbgrader's (repeat for several; "
+    "default: everyone in submitted/).",
 )
 @click.option(
     "--jobs",
@@ -189,6 +195,7 @@ def release_command(assignments: tuple[str, ...], course: Path | None, validate:
 )
 @click.option(
     "--force",
+    "-f",
     is_flag=True,
     help="Grade again students who already have a result (by default they are skipped, so a "
     "run that was stopped resumes where it was).",
@@ -205,23 +212,52 @@ def release_command(assignments: tuple[str, ...], course: Path | None, validate:
     help="Run submissions without bubblewrap (they could read hidden tests and the gradebook): "
     "only for trusted notebooks on machines without bwrap.",
 )
+@click.option(
+    "--help-all",
+    is_flag=True,
+    help="This help, then every option and configurable of nbgrader autograde.",
+)
 def grade_command(
-    assignment: str,
+    arguments: tuple[str, ...],
     course: Path | None,
     students: tuple[str, ...],
     jobs: int | None,
     force: bool,
     cell_timeout: float | None,
     no_sandbox: bool,
+    help_all: bool,
 ) -> None:
     """Autograde the submissions of an assignment.
 
     Every submission of ASSIGNMENT under submitted/ is graded by nbgrader's own autograde, its
     notebooks run in parallel, each in a fresh sandboxed process (no network; hidden tests,
     gradebook and other students out of sight). Results go into gradebook.db and autograded/ as
-    with `nbgrader autograde`, one student at a time, whole. Prints a table of each student's
-    score, status and the reason for any status other than graded.
+    with `nbgrader autograde`, one student at a time, whole, with the files each notebook
+    wrote beside it. Prints a table of each student's score, status and the reason for any
+    status other than graded.
+
+    It takes nbgrader autograde's own options and configuration as nbgrader reads them:
+    --db URL, --notebook NAME (a glob: only those notebooks, the others' results kept),
+    --no-execute (score the outputs as handed in), --course-dir DIR, --assignment ID,
+    --Autograde.create_student=False, --CourseDirectory.student_id_exclude=A,B, and any
+    --Class.trait=value (e.g. --ClearMetadataPreprocessor.enabled=True, --Execute.timeout=2,
+    --AutogradeApp.permissions=644); nbgrader_config.py is read from the working folder as by
+    nbgrader, which also finds the course there. --course is the course folder (nbgrader's
+    --course, the course id, is --CourseDirectory.course_id=ID). See --help-all.
+
+    Exit status: 0 when every submission asked for was graded (or already was); 1 when one
+    could not be (failed, rejected or unreadable: the others are still graded) or nbgrader
+    autograde would fail (an assignment it does not know, no submission); 2 for a command
+    line or configuration that cannot be read.
     """
+    if help_all:
+        from filmkit.grading import settings
+
+        ctx = click.get_current_context()
+        click.echo(ctx.get_help())
+        click.echo("\nnbgrader autograde's options (all taken by filmkit grade):\n")
+        click.echo(settings.help_all())
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from filmkit.course.report import grade_table
@@ -237,13 +273,13 @@ def grade_command(
         transient=True,
         disable=not out.is_terminal,  # a bar only where someone watches; logs stay clean
     ) as bar:
-        task = bar.add_task(f"grading {assignment}", total=None)
+        task = bar.add_task("grading", total=None)
 
         def advance(student: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=f"graded {student}")
 
         summary = grade.main(
-            assignment,
+            None,
             course=course,
             students=students or None,
             jobs=jobs,
@@ -252,23 +288,46 @@ def grade_command(
             cell_timeout=cell_timeout,
             progress=advance,
             message=lambda text: out.print(text, markup=False),
+            nbgrader_args=arguments,
         )
     out.print(grade_table(summary))
+    if summary.failed:
+        click.echo(
+            f"filmkit: {len(summary.failed)} submission(s) of {summary.assignment} could not be "
+            f"graded: {', '.join(summary.failed)} (see the reasons above)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @main.command("feedback")
 @click.argument("assignment")
 @_course_option()
-def feedback_command(assignment: str, course: Path | None) -> None:
+@click.option(
+    "--require-marked",
+    is_flag=True,
+    help="Write nothing while any written answer (a manually graded cell) is still unmarked: "
+    "exit 2 naming them and how to mark them in formgrader. By default feedback is written and "
+    "says 'awaiting marking' for them.",
+)
+def feedback_command(assignment: str, course: Path | None, require_marked: bool) -> None:
     """Write the students' feedback for an assignment.
 
     Each autograded student's feedback HTML for ASSIGNMENT goes into feedback/, with the hidden
-    tests removed; no file may give away a solution or a hidden test (exit 2 naming it).
+    tests removed; no file may give away a solution or a hidden test (exit 2 naming it). Each
+    failed test says whether the visible check or a hidden test failed, or the answer was never
+    defined, and names its question. Written answers not yet marked show "awaiting marking" and
+    are left out of the total: a warning on stderr counts them.
     """
     from filmkit.course import feedback
     from filmkit.course.report import feedback_table
 
-    console().print(feedback_table(feedback.main(assignment, course=course)))
+    results = feedback.main(assignment, course=course, require_marked=require_marked)
+    console().print(feedback_table(results))
+    waiting = [u for r in results for u in r.awaiting]
+    if waiting:
+        message = feedback.awaiting_message(assignment, waiting, students=len(results))
+        click.echo(f"filmkit: warning: {message}", err=True)
 
 
 @main.command("export")
@@ -307,8 +366,8 @@ def report_command(assignment: str, course: Path | None, out: Path | None) -> No
     """Write an HTML report on the grading of an assignment, for the instructor.
 
     One self-contained page that opens offline: the distribution of total scores, each
-    question's difficulty, the quotations students most often got wrong, and each student's
-    grading status. Prints the path written.
+    question's share of points earned (hardest first), the quotations students most often got
+    wrong, and each student's grading status. Prints the path written.
     """
     from filmkit.course import classreport
 
@@ -390,8 +449,9 @@ def publish_command(out: Path | None, jobs: int) -> None:
 
     The site has a home page with the course outline and the table of contents, each lesson of
     course/ with its interactive figures, and the corpus manifest; plotly.js is shipped once.
-    Assignments are never published. Prints the pages written, the total size and the largest
-    page. Exit status 1 when a lesson fails or the site cannot be built.
+    Assignments are never published. Prints the pages written, the total size and the heaviest
+    pages as a browser loads them (HTML plus every file each references, counted once). Exit
+    status 1 when a lesson fails or the site cannot be built.
     """
     from filmkit import site
     from filmkit.lessons import LessonExecutionError

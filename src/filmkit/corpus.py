@@ -203,13 +203,9 @@ def load_corpus(root: Path | None = None) -> Corpus:
     call when the checksums are unchanged.
     """
     texts_dir = source_texts_dir(root)
-    path = texts_dir / "manifest.csv"
-    if not path.is_file():
-        read_manifest(path)  # raises the error that names the file
-    manifest = _parse_manifest(str(path), path.read_bytes(), True)  # not changed below
-    ids, shas = list(manifest["id"]), list(manifest["sha256"])
-    texts = {i: _read_verified(texts_dir, i, sha) for i, sha in zip(ids, shas, strict=True)}
-    key = (texts_dir.resolve(), tuple(shas))
+    manifest, texts = _verified_texts(texts_dir)
+    ids = list(texts)
+    key = (texts_dir.resolve(), tuple(manifest["sha256"]))
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None and cached.ids == ids:
@@ -217,6 +213,26 @@ def load_corpus(root: Path | None = None) -> Corpus:
         corpus = _build(texts_dir.parent, manifest.copy(), texts)
         _cache[key] = corpus
         return corpus
+
+
+def verify_corpus(root: Path | None = None) -> list[str]:
+    """Check every text under ``root/source_texts`` against the manifest, as :func:`load_corpus`
+    does, without splitting them (for a process that needs the guarantee, not the corpus: the
+    grader, before it records a grade). Returns the source ids; raises as ``load_corpus``."""
+    return list(_verified_texts(source_texts_dir(root))[1])
+
+
+def _verified_texts(texts_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The manifest (the parsed copy shared by every call: not to be changed) and every text,
+    each checked against it."""
+    path = texts_dir / "manifest.csv"
+    if not path.is_file():
+        read_manifest(path)  # raises the error that names the file
+    manifest = _parse_manifest(str(path), path.read_bytes(), True)
+    ids, shas = list(manifest["id"]), list(manifest["sha256"])
+    return manifest, {
+        i: _read_verified(texts_dir, i, sha) for i, sha in zip(ids, shas, strict=True)
+    }
 
 
 def read_manifest(path: Path, *, derived: bool = True) -> pd.DataFrame:

@@ -22,7 +22,9 @@ grader → sandbox       ``job`` (cells, files, limits); ``call`` (name, args, k
                        ``resume`` (the judge is done with cell ``i``)
 sandbox → grader       ``start`` / ``done`` (a student cell and its outputs); ``judge`` (cell
                        ``i`` is a test: the data of the names it reads); ``returned`` /
-                       ``raised`` (a call's result); ``modules``; ``end``; ``abort``; ``crash``
+                       ``raised`` (a call's result); ``modules``; ``written`` (the files
+                       the notebook created: data for ``autograded/``, never run); ``end``;
+                       ``abort``; ``crash``
 grader → judge         ``job`` (the test cells' sources, the submitted notebook); ``run`` (cell
                        ``i`` with the names' data); ``returned`` / ``raised``; ``end``
 judge → grader         ``call`` (a test calls a student's function); ``judged`` (cell ``i``'s

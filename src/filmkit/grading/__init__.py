@@ -9,6 +9,7 @@ Three trust zones, three packages:
   shares memory with one that did. It runs the instructor's test cells (hidden tests included)
   and the essay checks, on the plain data of the names a test reads.
 - this package *orchestrates*: :mod:`~filmkit.grading.grade` (the command),
+  :mod:`~filmkit.grading.settings` (nbgrader autograde's command line and configuration),
   :mod:`~filmkit.grading.screen` (unreadable or tampered submissions),
   :mod:`~filmkit.grading.fastgrade` (nbgrader's ``Autograde`` with the cells run by the workers),
   :mod:`~filmkit.grading.pool` (the workers, and the router between sandbox and judge),

@@ -16,6 +16,16 @@ nbgrader's sanitize pass then takes the prefetch's sanitized notebook instead of
 second time (:class:`ReuseSanitized`: only when the submitted file and the resources are the
 same; ``CheckCellMetadata`` still runs in nbgrader's pass), and nbconvert validates each pass's
 notebook once, after its last preprocessor (``optimistic_validation``), not after every one.
+
+Where filmkit's worker cannot stand in for nbgrader's kernel, nothing is run as if it could: a
+notebook whose kernel (``c.Execute.kernel_name``, else its kernelspec after
+``OverwriteKernelspec``) is not this Python's ipykernel fails that student with the reason
+(:func:`kernel_problem`), as ``nbgrader autograde`` fails on a kernel it cannot start; with
+nbgrader's ``Execute`` disabled (``--no-execute``) no worker is used and the autograde pass is
+nbgrader's own. The files a notebook wrote in its working folder come back from the sandbox as
+data and are written beside its autograded notebook (:func:`keep_written`), as they are when
+nbgrader runs the notebook in ``autograded/``. Why a student failed is kept per student
+(:attr:`FastAutograde.failures`: the exception nbgrader logged a traceback of).
 """
 
 from __future__ import annotations
@@ -24,14 +34,17 @@ import base64
 import concurrent.futures as cf
 import contextlib
 import copy
+import fnmatch
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Collection, Iterator
+import sys
+import traceback
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import nbformat
 from nbgrader import utils
@@ -153,6 +166,81 @@ class NotebookRun:
     result: RunResult
     grade_ids: dict[int, str]  # cell index → nbgrader grade_id, for cells that have one
     prefetched: bool
+    written_left_out: int = 0  # files the notebook wrote that were not kept (limits, names)
+
+
+class ForeignKernelError(Exception):
+    """A notebook declares a kernel the grading worker does not run (another language, another
+    Python environment, or none installed by that name)."""
+
+
+RESERVED: Final = ("timestamp.txt",)  # what nbgrader itself reads in autograded/
+
+
+def keep_written(files: Mapping[str, bytes], folder: Path, ignore: Collection[str]) -> int:
+    """Write the files a notebook wrote (relative path → bytes, checked by
+    :func:`filmkit.grading.pool.written_files`) into ``folder``, its autograded folder, as plain
+    files: never over or through anything already there (what nbgrader copied in stays as it
+    put it), never a notebook, ``timestamp.txt`` or a name nbgrader ignores
+    (``CourseDirectory.ignore``). Nothing of them is ever run. Returns how many were left out."""
+    left_out = 0
+    for name, data in files.items():
+        parts = name.split("/")
+        if (
+            name.endswith(".ipynb")
+            or name in RESERVED
+            or any(fnmatch.fnmatch(part, pattern) for part in parts for pattern in ignore)
+        ):
+            left_out += 1
+            continue
+        target = folder
+        for part in parts[:-1]:
+            target = target / part
+            if target.is_symlink() or (target.exists() and not target.is_dir()):
+                break
+        else:
+            target = folder.joinpath(*parts)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            except OSError:  # already there (or a folder of that name)
+                left_out += 1
+                continue
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            continue
+        left_out += 1
+    return left_out
+
+
+def kernel_problem(nb: Any, configured: str = "") -> str:
+    """Why the kernel nbgrader's ``Execute`` would start for ``nb`` is not the one the grading
+    worker runs (this Python's ipykernel), or ``""`` when it is. Resolved by jupyter_client as
+    ``Execute`` resolves it: ``c.Execute.kernel_name``, else the notebook's kernelspec (after
+    nbgrader's ``OverwriteKernelspec``), else the default ``python3``; ``python`` is
+    ``python3``, and a spec's ``python`` command is this interpreter."""
+    from jupyter_client.kernelspec import NoSuchKernel
+    from jupyter_client.manager import KernelManager
+
+    name = configured or str(nb.metadata.get("kernelspec", {}).get("name") or "") or "python3"
+    manager = KernelManager(kernel_name=name)
+    try:
+        spec = manager.kernel_spec
+    except NoSuchKernel:
+        return f"its kernel {name!r} is not installed (nbgrader autograde fails on it too)"
+    if spec is None:
+        return f"its kernel {name!r} has no kernelspec"
+    command = manager.format_kernel_cmd()
+    same_python = bool(command) and os.path.abspath(command[0]) == os.path.abspath(sys.executable)
+    ipykernel = any(part.startswith("ipykernel") for part in command[1:3])
+    if str(spec.language).lower() == "python" and same_python and ipykernel:
+        return ""
+    return (
+        f"its kernel {name!r} ({spec.display_name}: {' '.join(command[:3])}) is not the "
+        f"grading worker's Python ({sys.executable} with ipykernel); filmkit grade runs only "
+        "that kernel, in its sandbox, and will not run this notebook as Python: grade it with "
+        "`nbgrader autograde`, or give the source notebook this Python's kernel"
+    )
 
 
 class PrecomputedExecute(NbGraderPreprocessor):  # type: ignore[misc]
@@ -165,12 +253,17 @@ class PrecomputedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         assert driver is not None
         student = resources["nbgrader"]["student"]
         notebook = resources["nbgrader"]["notebook"]
+        problem = driver.kernel_problem(nb)
+        if problem:  # never run as Python what declares another kernel
+            driver.registry.pop((student, notebook), None)
+            raise ForeignKernelError(problem)
         cells = cells_for_job(nb, driver.judged_cells(notebook))
         entry = driver.registry.pop((student, notebook), None)
         if entry is not None and entry[0] == fingerprint(cells):
             future, prefetched = entry[1], True
         else:
             job = driver.notebook_job(cells, resources["metadata"]["path"], student, notebook)
+            assert driver.pool is not None
             future, prefetched = driver.pool.submit(job), False
         result = future.result()
         budget = MarkupBudget()  # bleach is slow on crafted markup: a budget per notebook
@@ -185,7 +278,12 @@ class PrecomputedExecute(NbGraderPreprocessor):  # type: ignore[misc]
             for i, c in enumerate(nb.cells)
             if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         }
-        driver.runs.append(NotebookRun(student, notebook, result, grade_ids, prefetched))
+        # the files the notebook wrote, beside it, as they are beside a notebook nbgrader ran
+        left_out = keep_written(
+            result.written, Path(resources["metadata"]["path"]), driver.coursedir.ignore
+        )
+        left_out += int(result.info.get("written_dropped") or 0)
+        driver.runs.append(NotebookRun(student, notebook, result, grade_ids, prefetched, left_out))
         if driver.on_notebook is not None:
             driver.on_notebook(student, notebook)
         return nb, resources
@@ -271,25 +369,29 @@ def _split_checks(preprocessors: list[Any]) -> tuple[list[Any], list[Any]]:
 class FastAutograde(Autograde):  # type: ignore[misc]
     """``Autograde`` running cells on a :class:`WorkerPool`; call :meth:`grade` (not start)."""
 
-    pool: WorkerPool
+    pool: WorkerPool | None
     registry: dict[tuple[str, str], tuple[str, cf.Future[RunResult]]]
     runs: list[NotebookRun]
+    failures: dict[str, str]  # student → why nbgrader could not grade them (one line)
     on_notebook: Callable[[str, str], None] | None = None
     on_student: Callable[[str], None] | None = None
 
     def grade(
         self,
-        pool: WorkerPool,
+        pool: WorkerPool | None,
         *,
         on_notebook: Callable[[str, str], None] | None = None,
         on_student: Callable[[str], None] | None = None,
         scratch_db: Collection[str] = (),
     ) -> list[NotebookRun]:
-        """Grade on ``pool``; ``scratch_db``: gradebook URLs that are disposable copies."""
-        self.pool, self.registry, self.runs = pool, {}, []
+        """Grade on ``pool``; ``scratch_db``: gradebook URLs that are disposable copies.
+        ``pool`` None: nothing is run (:meth:`executes` is false: ``--no-execute``), the
+        autograde pass is nbgrader's own, its disabled ``Execute`` included."""
+        self.pool, self.registry, self.runs, self.failures = pool, {}, [], {}
         self.scratch_db = scratch_db
         self.on_notebook, self.on_student = on_notebook, on_student
         self.sanitized: dict[tuple[str, str], Sanitized] = {}
+        self._student = ""
         PrecomputedExecute.driver = ReuseSanitized.driver = self
         try:
             with reuse_sqlalchemy_engines(self.scratch_db), check_each_schema_once():
@@ -297,6 +399,50 @@ class FastAutograde(Autograde):  # type: ignore[misc]
         finally:
             PrecomputedExecute.driver = ReuseSanitized.driver = None
         return self.runs
+
+    def executes(self) -> bool:
+        """Whether the autograde pass runs the notebooks: nbgrader's ``Execute`` is among its
+        preprocessors and enabled (``--no-execute`` disables it, as in nbgrader)."""
+        if not any(_is_execute(p) for p in self.autograde_preprocessors):
+            return False
+        return bool(Execute(parent=self).enabled)
+
+    def kernel_problem(self, nb: Any) -> str:
+        """:func:`kernel_problem` for this run's configuration, once per kernel name."""
+        if "_execute" not in self.__dict__:
+            self.__dict__["_execute"] = Execute(parent=self)
+        configured = str(self.__dict__["_execute"].kernel_name or "")
+        name = configured or str(nb.metadata.get("kernelspec", {}).get("name") or "")
+        cache: dict[str, str] = self.__dict__.setdefault("_kernels", {})
+        if name not in cache:
+            cache[name] = kernel_problem(nb, configured)
+        return cache[name]
+
+    # --- why a student failed: nbgrader logs a traceback and goes on with the next one ----
+
+    def init_destination(self, assignment_id: str, student_id: str) -> bool:
+        self._student = student_id
+        return bool(super().init_destination(assignment_id, student_id))
+
+    def init_assignment(self, assignment_id: str, student_id: str) -> None:
+        try:
+            super().init_assignment(assignment_id, student_id)
+        except Exception as error:
+            self._failed(student_id, "", error)
+            raise
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        try:
+            super().convert_single_notebook(notebook_filename)
+        except Exception as error:
+            self._failed(self._student, Path(notebook_filename).name, error)
+            raise
+
+    def _failed(self, student: str, notebook: str, error: BaseException) -> None:
+        if student and student not in self.failures:
+            last = traceback.format_exception_only(type(error), error)[-1].strip()
+            where = f"{notebook}: " if notebook else ""
+            self.failures[student] = (where + last.splitlines()[0])[:400]
 
     def sanitizers(self) -> list[Any]:
         """The sanitize pass's preprocessors but its trailing ``CheckCellMetadata`` (which only
@@ -315,6 +461,8 @@ class FastAutograde(Autograde):  # type: ignore[misc]
         if self._sanitizing:
             head, tail = _split_checks(self.sanitize_preprocessors)
             preprocessors = [ReuseSanitized, *tail] if head else list(tail)
+        elif self.pool is None:  # nothing runs (--no-execute): nbgrader's pass as it is
+            preprocessors = list(self.autograde_preprocessors)
         else:
             preprocessors = [
                 PrecomputedExecute if _is_execute(p) else p for p in self.autograde_preprocessors
@@ -362,6 +510,9 @@ class FastAutograde(Autograde):  # type: ignore[misc]
     # --- running ahead of nbgrader's loop -------------------------------------------------
 
     def convert_notebooks(self) -> None:
+        if self.pool is None:
+            super().convert_notebooks()
+            return
         try:
             self._prefetch()
         except Exception:  # only an optimisation: nbgrader's loop runs every notebook anyway
@@ -421,6 +572,9 @@ class FastAutograde(Autograde):  # type: ignore[misc]
                 self.sanitized[(student, notebook)] = Sanitized(
                     digest, copy.deepcopy(resources["nbgrader"]), nb
                 )
+                if self.kernel_problem(nb):  # fails in nbgrader's pass, where it is reported
+                    continue
+                assert self.pool is not None
                 cells = cells_for_job(nb, self.judged_cells(notebook))
                 own = self._own_notebook(student, notebook)
                 future = self.pool.submit(NotebookJob(cells, files, own))

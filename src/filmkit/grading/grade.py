@@ -1,22 +1,35 @@
 """``filmkit grade``: autograde an assignment's submissions, fast, contained and whole.
 
 Submissions are nbgrader's: ``submitted/<student>/<assignment>/<notebook>.ipynb`` (with an
-optional ``timestamp.txt``). Results go where ``nbgrader autograde`` puts them
-(``gradebook.db`` and ``autograded/``), written by nbgrader's own code, so ``nbgrader export``,
-formgrader and feedback work as usual; the scores are stock nbgrader's (only where cells run
-differs, :mod:`filmkit.grading.fastgrade`).
+optional ``timestamp.txt``). Results go where ``nbgrader autograde`` puts them (the gradebook and
+``autograded/``, the files each notebook wrote beside it), written by nbgrader's own code, so
+``nbgrader export``, formgrader and feedback work as usual; the scores are stock nbgrader's
+(only where cells run differs, :mod:`filmkit.grading.fastgrade`). It is a drop-in for
+``nbgrader autograde``: the same options, configuration and course folder, read by nbgrader
+(:mod:`~filmkit.grading.settings`), and nbgrader's own autograde tests pass through it
+(``tests/nbgrader_compat``).
 
-A run: verify the source texts; finish what a killed run left (:mod:`~filmkit.grading.staging`);
-skip students already graded unless ``force``; read each submission and repair or set aside what
-would stop nbgrader (:mod:`~filmkit.grading.screen`); grade the rest in a staging area on
-``jobs`` sandboxed workers (:mod:`filmkit.sandbox`), committing each student's result
-whole as soon as it is complete; record each student's status and reason
-(:mod:`~filmkit.grading.outcome`); verify the source texts again.
+A run: read what it is asked (:mod:`~filmkit.grading.settings`); check the assignment has a
+source, a release and a gradebook entry; choose the students (ids or globs, less those
+excluded); finish what a killed run left (:mod:`~filmkit.grading.staging`); skip students
+already graded unless ``force`` (nbgrader's rule, timestamps compared as times); read each
+submission and repair or set aside what would stop nbgrader (:mod:`~filmkit.grading.screen`);
+start the sandboxed workers (:mod:`filmkit.sandbox`; one, without a warm-up, for a run of
+:data:`SMALL_RUN` notebooks or fewer) and, while they start, verify the source texts; grade in a
+staging area, committing each student's result whole as soon as it is complete; record each
+student's status and reason (:mod:`~filmkit.grading.outcome`); verify the source texts again.
+
+Where ``nbgrader autograde`` exits 1, so does ``filmkit grade``: before grading
+(:class:`~filmkit.grading.settings.AutogradeFailed`: an assignment it does not know, no
+submission), or after grading everyone else, when a student could not be graded
+(:attr:`GradeSummary.failed`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fnmatch
 import json
 import logging
 import os
@@ -24,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -35,11 +48,19 @@ from filmkit.course.folder import (
     load_course,
     nbgrader_warnings,
 )
+from filmkit.grading import settings
 from filmkit.grading.cgroups import CgroupError
 from filmkit.grading.limits import GradingLimits
-from filmkit.grading.outcome import STATUSES, Outcome, read_outcomes, write_outcomes
+from filmkit.grading.outcome import (
+    STATUSES,
+    UNGRADED,
+    Outcome,
+    read_outcomes,
+    write_outcomes,
+)
 from filmkit.grading.pool import Limits
 from filmkit.grading.screen import Screened, released_notebooks, screen
+from filmkit.grading.settings import AutogradeFailed, Settings
 from filmkit.grading.staging import Staging, recover
 
 if TYPE_CHECKING:
@@ -75,7 +96,7 @@ class GradeSummary:
     students: tuple[str, ...]  # every student asked about
     scores: pd.DataFrame  # one row per student and grade cell: SCORE_COLUMNS
     outcomes: Mapping[str, Outcome] = field(default_factory=dict)
-    graded: tuple[str, ...] = ()  # graded by this run
+    graded: tuple[str, ...] = ()  # graded by this run (not those nbgrader failed on)
     skipped: tuple[str, ...] = ()  # already graded, left alone (no --force)
     sandbox: str = ""  # "bwrap", or the warning given when grading unsandboxed
     seconds: float = 0.0
@@ -90,6 +111,12 @@ class GradeSummary:
     def outcome(self, student: str) -> Outcome:
         return self.outcomes.get(student) or Outcome(student, self.assignment, "graded", "")
 
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Students this run could not grade (:data:`~filmkit.grading.outcome.UNGRADED`):
+        ``filmkit grade`` then exits 1, as ``nbgrader autograde`` does when one fails."""
+        return tuple(s for s in self.students if self.outcome(s).status in UNGRADED)
+
 
 @dataclass(frozen=True)
 class RunStats:
@@ -103,10 +130,11 @@ class RunStats:
 
 
 GradeProgress = Callable[[str, int, int], None]  # (student just finished, done, total)
+SMALL_RUN = 2  # notebooks: a run of at most this many starts one worker and no warm-up
 
 
 def main(
-    assignment: str,
+    assignment: str | None,
     *,
     course: Path | None = None,
     students: Sequence[str] | None = None,
@@ -117,83 +145,105 @@ def main(
     cell_timeout: float | None = None,
     progress: GradeProgress | None = None,
     message: Callable[[str], None] | None = None,
+    nbgrader_args: Sequence[str] = (),
 ) -> GradeSummary:
-    """Autograde the submissions of ``assignment`` (all under ``submitted/``, or ``students``).
+    """Autograde the submissions of ``assignment`` (all under ``submitted/``, or ``students``:
+    ids or globs).
 
-    Students already graded (in the gradebook and ``autograded/``, with no newer submission)
-    are left alone unless ``force``. ``jobs`` defaults to the number of CPUs. The limits are the
-    course's ``c.GradingLimits`` (:mod:`filmkit.grading.limits`), with ``cell_timeout`` (the
-    command's ``--cell-timeout``) or a whole ``limits`` in their place. ``progress`` is
-    called as each student's result is committed; ``message`` with anything worth saying
-    (recovered runs, an unsandboxed run).
+    ``nbgrader_args``: ``nbgrader autograde``'s own options and ``--Class.trait=value``
+    configuration, read as nbgrader reads them (:mod:`filmkit.grading.settings`: the assignment
+    may be among them, ``assignment`` is then None). Students already graded (in the gradebook
+    and ``autograded/``, with no newer submission: nbgrader's rule) are left alone unless
+    ``force``. ``jobs`` defaults to the number of CPUs. The limits are the course's
+    ``c.GradingLimits`` (:mod:`filmkit.grading.limits`), with ``cell_timeout`` (the command's
+    ``--cell-timeout``) or a whole ``limits`` in their place. ``progress`` is called as each
+    student's result is committed; ``message`` with anything worth saying (recovered runs, an
+    unsandboxed run). Raises :class:`~filmkit.grading.settings.AutogradeFailed` where
+    ``nbgrader autograde`` exits 1 before grading anyone (an assignment it does not know, no
+    submission); a student who could not be graded is in :attr:`GradeSummary.failed`.
     """
     import time
 
-    from filmkit.corpus import load_corpus
+    from filmkit.corpus import verify_corpus
 
     started = time.perf_counter()
     say = message or (lambda _text: None)
-    loaded = load_course(course)
-    loaded.require(assignment)
-    release_dir = loaded.step_dir("release") / assignment
-    if not release_dir.is_dir():
-        raise GradingError(
-            f"{assignment} has not been released (no {release_dir}): "
-            f"run `filmkit release {assignment}` first"
-        )
-    load_corpus()  # the answer key: refuse to grade against altered texts
-    wanted = loaded.select_students(
-        assignment,
-        "submitted",
-        students,
-        what="submission",
-        hint=f"each goes in submitted/<student>/{assignment}/",
+    asked = settings.read(
+        assignment, course=course, args=nbgrader_args, students=students, force=force
     )
-    staging = Staging(loaded.root, assignment)
+    loaded, assignment = asked.course, asked.assignment
+    release_dir = check_assignment(loaded, assignment)
+    wanted = select_students(loaded, asked)
+    staging = Staging(loaded.root, assignment, loaded.gradebook_path)
     finished = recover(staging)
     if finished:
         say(f"finished committing {len(finished)} result(s) of an interrupted run")
     outcomes = read_outcomes(loaded.root, assignment)
-    done = set() if force else already_graded(loaded, assignment, wanted)
+    done = set() if asked.force else already_graded(loaded, assignment, wanted, asked.notebook)
     to_grade = [s for s in wanted if s not in done]
     released = released_notebooks(release_dir)
     screened = {
         s: screen(s, loaded.step_dir("submitted") / s / assignment, released) for s in to_grade
     }
-    gradeable, no_notebook = [], []
+    gradeable, no_notebook, unmatched = [], [], []
     for student, found in screened.items():
         if found.status == "rejected":
             kept = outcomes.get(student)
             outcomes[student] = Outcome(
                 student, assignment, "rejected", found.reason, kept.graded_at if kept else ""
             )
+        elif asked.some_notebooks and not _matching(found, asked.notebook):
+            unmatched.append(student)  # nbgrader skips a submission no notebook of is asked for
         elif found.has_notebook:
             gradeable.append(student)
         else:
-            # nothing nbgrader would find (it globs notebooks): score 0 as nbgrader does a
-            # missing notebook, recorded here in one commit
             no_notebook.append(student)
-            record_no_notebook(loaded, assignment, student, found.files.get("timestamp.txt"))
-            outcomes[student] = Outcome(student, assignment, found.status, found.reason, _now())
+
+    def verified() -> None:
+        """Before anything is recorded: the answer key (refuse to grade against altered
+        texts); then the submissions without a notebook."""
+        verify_corpus()
+        for student in no_notebook:
+            # nothing nbgrader would find (it globs notebooks): score 0 as nbgrader does a
+            # missing notebook, in one commit; no autograded/ folder, as nbgrader leaves none
+            found = screened[student]
+            problem = record_no_notebook(
+                loaded,
+                assignment,
+                student,
+                found.files.get("timestamp.txt"),
+                create_student=asked.create_student,
+            )
+            kept = outcomes.get(student)
+            outcomes[student] = (
+                Outcome(student, assignment, "failed", problem, kept.graded_at if kept else "")
+                if problem
+                else Outcome(student, assignment, found.status, found.reason, _now())
+            )
+
     mode = ""
     runs: tuple[RunStats, ...] = ()
-    if gradeable:
+    if gradeable:  # the workers start first: the texts are verified while they do
         mode, runs = _grade_staged(
             loaded,
             assignment,
             staging,
             {s: screened[s] for s in gradeable},
             outcomes,
+            asked,
             jobs=jobs or os.cpu_count() or 1,
             sandbox=sandbox,
             limits=limits,
             cell_timeout=cell_timeout,
             progress=progress,
             say=say,
+            before=verified,
         )
+    else:
+        verified()
     write_outcomes(loaded.root, assignment, outcomes)
     try:
-        load_corpus()
+        verify_corpus()
     except Exception as error:
         raise GradingError(
             f"the source texts changed while {assignment} was being graded ({error}); "
@@ -205,12 +255,70 @@ def main(
         tuple(wanted),
         scores(loaded, assignment, wanted),
         {s: o for s, o in outcomes.items() if s in wanted},
-        tuple(s for s in wanted if s in set(gradeable) | set(no_notebook)),
-        tuple(sorted(done)),
+        tuple(
+            s
+            for s in wanted
+            if s in set(gradeable) | set(no_notebook) and outcomes[s].status != "failed"
+        ),
+        tuple(sorted(done | set(unmatched))),
         mode,
         round(time.perf_counter() - started, 2),
         runs,
     )
+
+
+def check_assignment(course: Course, assignment: str) -> Path:
+    """The release folder of ``assignment``, which must have a source folder, a release and an
+    entry in the gradebook (as ``nbgrader autograde`` requires); else why not (exit 1)."""
+    from nbgrader.api import MissingEntry
+
+    known = course.assignments()
+    if assignment not in known:
+        raise AutogradeFailed(
+            f"no assignment {assignment!r} in {course.step_dir('source')}: "
+            f"the assignments are {', '.join(known) or '(none)'}"
+        )
+    release_dir = course.step_dir("release") / assignment
+    if not release_dir.is_dir():
+        raise AutogradeFailed(
+            f"{assignment} has not been released (no {release_dir}): "
+            f"run `filmkit release {assignment}` first"
+        )
+    with course.gradebook() as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise AutogradeFailed(
+                f"no assignment {assignment!r} in the gradebook {course.db_url}: "
+                f"run `filmkit release {assignment}` (nbgrader generate_assignment) with this "
+                "gradebook first"
+            ) from None
+    return release_dir
+
+
+def select_students(course: Course, asked: Settings) -> list[str]:
+    """The students with a folder ``submitted/<student>/<assignment>/`` that the run asks for
+    (ids, or globs as nbgrader's ``CourseDirectory.student_id``), less those excluded
+    (``student_id_exclude``). A request that matches no folder fails (exit 1), as in nbgrader."""
+    found = course.students(asked.assignment, "submitted")
+
+    def matches(student: str, pattern: str) -> bool:  # an id is itself, even with [ or *
+        return student == pattern or fnmatch.fnmatchcase(student, pattern)
+
+    missing = [p for p in asked.students if not any(matches(s, p) for s in found)]
+    chosen = [s for s in found if any(matches(s, p) for p in asked.students)]
+    if missing or not chosen:
+        raise AutogradeFailed(
+            f"no submission of {asked.assignment} for "
+            f"{', '.join(p for p in missing if p != '*') or 'any student'} in "
+            f"{course.step_dir('submitted')}: each goes in "
+            f"submitted/<student>/{asked.assignment}/"
+        )
+    return [s for s in chosen if s not in asked.exclude]
+
+
+def _matching(found: Screened, notebook: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, f"{notebook}.ipynb") for name in found.files)
 
 
 def _now() -> str:
@@ -218,10 +326,16 @@ def _now() -> str:
 
 
 def record_no_notebook(
-    course: Course, assignment: str, student: str, timestamp: bytes | None
-) -> None:
-    """A submission without a readable notebook: every grade cell 0, in one gradebook commit,
-    and an ``autograded/`` folder holding its timestamp (so a re-run skips it as graded)."""
+    course: Course,
+    assignment: str,
+    student: str,
+    timestamp: bytes | None,
+    *,
+    create_student: bool = True,
+) -> str:
+    """A submission without a readable notebook: every grade cell 0, in one gradebook commit
+    (nbgrader leaves it no ``autograded/`` folder, and neither does this). Returns why it could
+    not be recorded ("" when it was): an unknown student with ``create_student`` off."""
     from nbgrader.api import MissingEntry
     from nbgrader.utils import parse_utc
 
@@ -233,6 +347,11 @@ def record_no_notebook(
         try:
             gb.find_student(student)
         except MissingEntry:
+            if not create_student:
+                return (
+                    f"No student with ID '{student}' exists in the gradebook, and "
+                    "Autograde.create_student is False"
+                )
             gb.add_student(student)
         submission = gb.update_or_create_submission(
             assignment, student, **({"timestamp": stamp} if stamp else {})
@@ -242,15 +361,19 @@ def record_no_notebook(
                 grade_row.auto_score = 0
                 grade_row.needs_manual_grade = False
         gb.db.commit()
-    folder = course.step_dir("autograded") / student / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    if timestamp:
-        (folder / "timestamp.txt").write_bytes(timestamp)
+    return ""
 
 
-def already_graded(course: Course, assignment: str, students: Sequence[str]) -> set[str]:
-    """Students with a result for ``assignment`` in the gradebook and ``autograded/``, and no
-    newer submission since (nbgrader's own rule for skipping a submission)."""
+def already_graded(
+    course: Course, assignment: str, students: Sequence[str], notebook: str = "*"
+) -> set[str]:
+    """Students whose result for ``assignment`` stands: nbgrader's rule for skipping a
+    submission (``BaseConverter.init_destination``), with the gradebook holding it too.
+
+    A result stands when ``autograded/<student>/<assignment>/`` exists (with ``notebook``, a
+    glob: when each notebook it picks is there) and the submission is not newer: both
+    ``timestamp.txt`` read as nbgrader reads them (:func:`submission_time`, a time with its time
+    zone), the submitted one later than the autograded one."""
     from nbgrader.api import MissingEntry
 
     found = set()
@@ -264,17 +387,33 @@ def already_graded(course: Course, assignment: str, students: Sequence[str]) -> 
             submitted = course.step_dir("submitted") / student / assignment
             if not graded.is_dir():
                 continue
-            if _timestamp(submitted) > _timestamp(graded):
+            if notebook != "*":
+                chosen = [p.name for p in submitted.glob(f"{notebook}.ipynb")]
+                if any(not (graded / name).exists() for name in chosen):
+                    continue
+            new, old = submission_time(submitted), submission_time(graded)
+            if new is not None and old is not None and new > old:
                 continue
             found.add(student)
     return found
 
 
-def _timestamp(folder: Path) -> str:
+def submission_time(folder: Path) -> datetime | None:
+    """The time in ``folder/timestamp.txt`` as nbgrader reads it (``nbgrader.utils.parse_utc``:
+    naive UTC, from any time zone); None when there is none, it is empty or unreadable."""
+    from nbgrader.utils import parse_utc
+
     try:
-        return (folder / "timestamp.txt").read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
+        text = (folder / "timestamp.txt").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text:
+        return None
+    try:
+        stamp: datetime = parse_utc(text)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return stamp
 
 
 def _grade_staged(
@@ -283,6 +422,7 @@ def _grade_staged(
     staging: Staging,
     screened: Mapping[str, Screened],
     outcomes: dict[str, Outcome],
+    asked: Settings,
     *,
     jobs: int,
     sandbox: bool,
@@ -290,63 +430,99 @@ def _grade_staged(
     cell_timeout: float | None,
     progress: GradeProgress | None,
     say: Callable[[str], None],
+    before: Callable[[], None] = lambda: None,
 ) -> tuple[str, tuple[RunStats, ...]]:
-    """Grade the screened submissions in the staging area; commit each student whole."""
+    """Grade the screened submissions in the staging area; commit each student whole.
+    ``before`` runs once the workers are starting, before anything is staged or graded."""
     import nbformat
     from nbgrader.coursedir import CourseDirectory
 
     from filmkit.grading.fastgrade import FastAutograde, judged_cells
-    from filmkit.grading.pool import WorkerPool, cells_for_job, files_from_dir
+    from filmkit.grading.pool import (
+        JUDGE_PRELOAD,
+        WorkerPool,
+        cells_for_job,
+        files_from_dir,
+        preload_for,
+    )
 
-    staging.start()
-    for student, found in screened.items():
-        folder = staging.submitted(student)
-        for name, data in found.files.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(data)
     config = copy.deepcopy(course.config)
     relative = staging.root.relative_to(course.root)
     config.CourseDirectory.submitted_directory = str(relative / "submitted")
     config.CourseDirectory.autograded_directory = str(relative / "autograded")
     config.CourseDirectory.db_url = f"sqlite:///{staging.gradebook}"
     config.CourseDirectory.assignment_id = assignment
-    config.CourseDirectory.student_id = "*"
-    config.Autograde.force = True
-    config.Autograde.create_student = True
+    config.CourseDirectory.student_id = "*"  # the staging area holds just the students chosen
+    config.CourseDirectory.student_id_exclude = ""
+    config.BaseConverter.force = config.Autograde.force = True  # the skipping is done
     grading = GradingLimits(
         config=course.config, **({"cell_timeout": cell_timeout} if cell_timeout else {})
     )
     limits = limits or grading.to_limits()
-    try:
-        support = grading.cgroup_support()
-    except CgroupError as error:
-        raise GradingError(
-            f"{error}: grade as root, or set c.GradingLimits.cgroups = 'auto'"
-        ) from None
-    memory_warning = grading.warning(support)
-    if memory_warning:
-        say(memory_warning)
-    release_dir = course.step_dir("release") / assignment
-    released = sorted(release_dir.glob("*.ipynb"))
-    warmup = None
-    if released:  # the released version shows what gets imported, and holds no secret
-        nb = nbformat.read(released[0], as_version=4)
-        warmup = (cells_for_job(nb, judged_cells(nb)), files_from_dir(release_dir))
     log_dir = staging.root.parent / "logs"
-    errors = _ErrorLog()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    nbgrader_log = log_dir / "nbgrader.log"
     committed: list[str] = []
-    pool = WorkerPool(
-        jobs=min(jobs, len(screened)),
-        limits=limits,
-        log_dir=log_dir,
-        sandbox=sandbox,
-        warmup=warmup,
-        cgroups=support,
-    )
-    if pool.warning:
-        say(pool.warning)
     app = FastAutograde(coursedir=CourseDirectory(config=config), config=config)
-    app.log.addHandler(errors)
+    pool: WorkerPool | None = None
+    if app.executes():
+        try:
+            support = grading.cgroup_support()
+        except CgroupError as error:
+            raise GradingError(
+                f"{error}: grade as root, or set c.GradingLimits.cgroups = 'auto'"
+            ) from None
+        memory_warning = grading.warning(support)
+        if memory_warning:
+            say(memory_warning)
+        notebooks = sum(sum(n.endswith(".ipynb") for n in f.files) for f in screened.values())
+        # a small run (SMALL_RUN notebooks or fewer) runs them one after the other on one
+        # worker, as stock nbgrader runs them, but without a kernel start each: a second
+        # worker, or a warm-up run, would cost more than it saves
+        small = notebooks <= SMALL_RUN
+        slots = 1 if small else min(jobs, notebooks)
+        warmup = None
+        release_dir = course.step_dir("release") / assignment
+        released = sorted(release_dir.glob("*.ipynb"))
+        preload: dict[str, Any] = {}
+        # the released version shows what gets imported, and holds no secret; a run of it
+        # pays off only when some slot grades more than one notebook, and not in a small run.
+        # Without it, the workers import beforehand only what the notebooks' own import lines
+        # name (released ones for the sandbox, the instructor's for the judge)
+        if released and notebooks > slots and not small:
+            nb = nbformat.read(released[0], as_version=4)
+            warmup = (cells_for_job(nb, judged_cells(nb)), files_from_dir(release_dir))
+        else:
+            preload["preload"] = preload_for(_code(released))
+            preload["judge_preload"] = tuple(
+                m for m in preload_for(_code(course.notebooks(assignment))) if m in JUDGE_PRELOAD
+            )
+        pool = WorkerPool(
+            jobs=slots,
+            limits=limits,
+            log_dir=log_dir,
+            sandbox=sandbox,
+            warmup=warmup,
+            cgroups=support,
+            wait=False,  # its fork servers start while the texts are verified and staged
+            **preload,
+        )
+        if pool.warning:
+            say(pool.warning)
+
+    def stage() -> None:
+        before()
+        staging.start()
+        for student, found in screened.items():
+            if asked.some_notebooks:
+                staging.seed(student)  # the notebooks not asked for keep their result
+            folder = staging.submitted(student)
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, data in found.files.items():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes(data)
+        if pool is not None:
+            pool.ready()
 
     def on_student(student: str) -> None:
         staging.commit(student)
@@ -360,22 +536,37 @@ def _grade_staged(
 
     from nbgrader.converters.base import NbGraderException
 
+    handler = logging.FileHandler(nbgrader_log, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    logger = app.log
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
     try:
-        with pool, nbgrader_warnings():
+        with pool if pool is not None else contextlib.nullcontext(), nbgrader_warnings():
+            stage()
             app.grade(pool, on_student=on_student, scratch_db={config.CourseDirectory.db_url})
     except NbGraderException:
         pass  # each failed student is reported below; the others are committed
     finally:
-        app.log.removeHandler(errors)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
     for student in screened:
         if student not in committed:
+            had_result = staging.final_autograded(student).is_dir()
+            staging.keep_failed(student)
             kept = outcomes.get(student)
-            why = errors.about(student) or "nbgrader could not grade it"
+            why = app.failures.get(student) or "nbgrader could not grade it"
+            if screened[student].reason:
+                why += f"; {screened[student].reason}"
+            had = "previous result kept" if had_result else "no result recorded"
             outcomes[student] = Outcome(
                 student,
                 assignment,
                 "failed",
-                f"{why} (previous result kept; log: {log_dir})",
+                f"{why} ({had}; nbgrader's log: {nbgrader_log})",
                 kept.graded_at if kept else "",
             )
     staging.finish()
@@ -389,24 +580,24 @@ def _grade_staged(
         )
         for r in app.runs
     )
+    if pool is None:
+        return "not run (--no-execute)", stats
     return (pool.mode if not pool.warning else pool.warning), stats
 
 
-class _ErrorLog(logging.Handler):
-    """Keeps nbgrader's error messages, to give each failed student a one-line reason."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-    def about(self, student: str) -> str:
-        for text in reversed(self.messages):
-            if student in text:
-                return text.strip().splitlines()[0][:300]
-        return ""
+def _code(notebooks: Sequence[Path]) -> list[str]:
+    """The code cells' sources of ``notebooks`` (unreadable ones give none)."""
+    sources = []
+    for path in notebooks:
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells if isinstance(cells, list) else []:
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                sources.append("".join(source) if isinstance(source, list) else str(source))
+    return sources
 
 
 def judge(
@@ -427,6 +618,11 @@ def judge(
 
     for run in runs:
         result = run.result
+        if run.written_left_out:
+            reasons.append(
+                f"{run.notebook}: {run.written_left_out} file(s) the notebook wrote were not "
+                "kept (over the limit of files or bytes, or a name nbgrader reserves)"
+            )
         running = result.info.get("running")  # the cell a stopped run was in, when known
         for index in sorted(result.cells):
             errors = [o for o in result.cells[index]["outputs"] if o["output_type"] == "error"]

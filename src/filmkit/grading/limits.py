@@ -16,6 +16,7 @@ from typing import Any
 
 from traitlets import Enum, Float, Int, default
 from traitlets.config import Configurable
+from traitlets.config.loader import DeferredConfig
 
 from filmkit.grading import cgroups as cg
 from filmkit.grading.pool import Limits
@@ -111,6 +112,11 @@ class GradingLimits(Configurable):
         for section in TIMEOUT_SECTIONS:
             found = self.config.get(section)
             value = found.get("timeout") if found is not None else None
+            if isinstance(value, DeferredConfig):  # from the command line: --Execute.timeout=2
+                try:
+                    value = value.get_value(Float(allow_none=True))
+                except Exception:
+                    value = None
             if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
                 return float(value)
         return float(type(self).cell_timeout.default_value)  # the 60 above

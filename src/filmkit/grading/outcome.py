@@ -34,6 +34,9 @@ STATUSES: Final = (
     "rejected",
     "failed",
 )
+# The statuses of a submission that got no score of its own, where nbgrader autograde would have
+# failed on it: `filmkit grade` exits 1 when any student has one (the others are still graded).
+UNGRADED: Final = ("unreadable", "rejected", "failed")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ judge's verdict into the result. The grader enforces every time limit, and waits
 the sandbox channel (every process of the run held it) before the slot takes the next notebook.
 
 Everything the sandbox sends is untrusted: parsed as JSON (never unpickled), records of another
-job discarded, outputs coerced into plain nbformat outputs by :func:`clean_outputs`. A run that
+job discarded, outputs coerced into plain nbformat outputs by :func:`clean_outputs`, the files
+the notebook wrote (:func:`written_files`) kept only as data under safe relative paths, counted
+against their own limits here. A run that
 did not finish has every cell it did not finish turned into an error (:func:`finalize`), so
 killing its own process can never earn a submission the marks of the tests that did not run.
 Which cells the judge ran is recorded (:attr:`RunResult.judged`): only those outputs are trusted.
@@ -28,6 +30,7 @@ import contextlib
 import copy
 import os
 import queue
+import re
 import secrets
 import select
 import subprocess
@@ -35,7 +38,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -77,6 +80,8 @@ class Limits:
     max_notebook_output_bytes: int = 20 << 20  # per notebook; then the run ends
     fsize: int = 64 << 20  # largest file a submission may write in its scratch folder
     scratch_bytes: int = 256 << 20  # each of the notebook's private tmpfs mounts
+    max_written_files: int = 100  # files the notebook writes that come back (autograded/)
+    max_written_bytes: int = 16 << 20  # ... and their bytes, all together
 
     def job(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +96,9 @@ class RunResult:
     wall_s: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     judged: frozenset[int] = frozenset()  # cells whose outputs the judge produced (trusted)
+    # files the notebook wrote in its working folder (relative path → bytes; data, never run),
+    # checked by written_files; info["written_dropped"]: how many were not brought back
+    written: dict[str, bytes] = field(default_factory=dict)
 
 
 class TemplateDied(Exception):
@@ -335,7 +343,55 @@ def finalize(cells_in: Sequence[Cell], raw: Mapping[str, Any]) -> RunResult:
         i for i, c in enumerate(cells_in) if c.get("judge") and i in got and i in cells
     )
     seconds = float(wall) if isinstance(wall, int | float) else 0.0
-    return RunResult(status, cells, seconds, info, judged)
+    written = raw.get("written")
+    kept = dict(written) if isinstance(written, dict) and status == "ok" else {}
+    info["written_dropped"] = int(raw.get("written_dropped") or 0)
+    return RunResult(status, cells, seconds, info, judged, kept)
+
+
+def safe_relative(name: object) -> str | None:
+    """``name`` as a plain relative path below a folder ("a/b.csv"), or None: no absolute path,
+    no ``.`` or ``..`` part, no empty part, no backslash or control character, bounded."""
+    if not isinstance(name, str) or not name or len(name) > 1024:
+        return None
+    if any(ord(ch) < 0x20 or ch in "\\\x7f" for ch in name):
+        return None
+    parts = name.split("/")
+    if len(parts) > 16 or any(p in ("", ".", "..") or len(p.encode()) > 255 for p in parts):
+        return None
+    return name
+
+
+def written_files(record: protocol.Record, limits: Limits) -> tuple[dict[str, bytes], int]:
+    """The files a sandbox says its notebook wrote (``{"ev": "written", "files": {path:
+    base64}, "skipped": n}``), checked: safe relative paths (:func:`safe_relative`), valid
+    base64, at most ``max_written_files`` files and ``max_written_bytes`` bytes (counted here,
+    never believed). Returns (path → bytes, how many were left out)."""
+    import binascii
+
+    skipped = record.get("skipped")
+    dropped = skipped if isinstance(skipped, int) and 0 <= skipped < 1 << 30 else 0
+    files = record.get("files")
+    if not isinstance(files, dict):
+        return {}, dropped
+    kept: dict[str, bytes] = {}
+    total = 0
+    for name, encoded in files.items():
+        path = safe_relative(name)
+        if path is None or not isinstance(encoded, str):
+            dropped += 1
+            continue
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            dropped += 1
+            continue
+        if len(kept) >= limits.max_written_files or total + len(data) > limits.max_written_bytes:
+            dropped += 1
+            continue
+        kept[path] = data
+        total += len(data)
+    return kept, dropped
 
 
 def files_from_dir(folder: Path | str, *, skip_notebooks: bool = True) -> dict[str, str]:
@@ -399,6 +455,37 @@ def cells_for_job(nb: Any, judged: Mapping[str, str] | None = None) -> list[Cell
     return cells
 
 
+_IMPORT: Final = re.compile(
+    r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t]+)|import[ \t]+([\w., \t]+))",
+    re.MULTILINE,
+)
+
+
+def imported_names(sources: Iterable[str]) -> set[str]:
+    """The modules the ``import`` statements of ``sources`` name (``from a import b`` names
+    ``a`` and ``a.b``): read as text, never run. Imports hidden from a plain reading (in a
+    string, made by ``importlib``) are not seen."""
+    found: set[str] = set()
+    for source in sources:
+        for match in _IMPORT.finditer(source):
+            package, names, modules = match.groups()
+            if package:
+                found.add(package)
+                found |= {f"{package}.{n.split()[0]}" for n in names.split(",") if n.split()}
+            else:
+                found |= {part.split()[0] for part in modules.split(",") if part.split()}
+    return found
+
+
+def preload_for(
+    sources: Iterable[str], candidates: Sequence[str] = DEFAULT_PRELOAD
+) -> tuple[str, ...]:
+    """The modules of ``candidates`` that ``sources`` import (or import a submodule of): what a
+    fork server need import before its first notebook, when no warm-up run shows it."""
+    names = imported_names(sources)
+    return tuple(m for m in candidates if any(n == m or n.startswith(f"{m}.") for n in names))
+
+
 def choose_mode(sandbox: bool) -> tuple[str, str | None]:
     """("bwrap" | "none", the warning to show when not sandboxed)."""
     if not sandbox:
@@ -429,6 +516,8 @@ class Run:
         self.judge_since = 0.0
         self.forked_at = 0.0
         self.judge_modules: list[str] = []
+        self.written: dict[str, bytes] | None = None
+        self.written_dropped = 0
 
     def limits_record(self) -> dict[str, Any]:
         record = self.limits.job()
@@ -501,6 +590,8 @@ class Run:
             "oom_kills": kills,
             "judge_s": round(self.judge_s, 4),
             "setup_s": round(self.forked_at - started, 4),
+            "written": self.written or {},
+            "written_dropped": self.written_dropped,
         }
 
     def route(
@@ -508,6 +599,7 @@ class Run:
     ) -> None:
         nb_deadline = started + self.limits.nb_timeout
         budget = self.limits.max_notebook_output_bytes * 2 + (1 << 20)
+        budget += self.limits.max_written_bytes * 2  # the files it wrote, in base64
         grace = self.limits.cell_timeout + self.limits.grace
         peers = [sandbox] if judge is None else [sandbox, judge]
         while self.status is None:
@@ -581,6 +673,8 @@ class Run:
             judge.send({**record, "op": ev})
         elif ev == "modules" and isinstance(record.get("names"), list):
             self.modules = [str(n) for n in record["names"]]
+        elif ev == "written" and self.written is None:
+            self.written, self.written_dropped = written_files(record, self.limits)
         elif ev == "end":
             self.status = "ok"
         elif ev == "abort":
@@ -688,11 +782,17 @@ class WorkerPool:
         log_dir: Path,
         sandbox: bool = True,
         preload: Sequence[str] = DEFAULT_PRELOAD,
+        judge_preload: Sequence[str] | None = None,
         warmup: tuple[list[Cell], dict[str, str]] | None = None,
         cgroups: cg.Support | None = None,
+        wait: bool = True,
     ) -> None:
         """``cgroups``: the control groups to bound each notebook with (one per fork server,
         armed before each notebook: :mod:`filmkit.grading.cgroups`), or None for rlimits only.
+
+        ``preload`` / ``judge_preload``: what the sandbox's and the judge's fork servers
+        import before their first fork (the judge's default: the preload's modules of
+        :data:`JUDGE_PRELOAD`); :func:`preload_for` picks them from a notebook's imports.
 
         ``warmup``: a notebook without secrets (the released version), run once per slot
         like any submission; the modules it imported are then imported by both fork servers
@@ -702,7 +802,9 @@ class WorkerPool:
         if self.warning:
             warnings.warn(self.warning, RuntimeWarning, stacklevel=2)
         self.jobs, self.limits, self.preload, self.warmup = jobs, limits, tuple(preload), warmup
-        self.judge_preload = tuple(m for m in self.preload if m in JUDGE_PRELOAD)
+        if judge_preload is None:
+            judge_preload = [m for m in self.preload if m in JUDGE_PRELOAD]
+        self.judge_preload = tuple(judge_preload)
         self.cgroups = cgroups if cgroups is not None and cgroups.usable else None
         if self.cgroups is not None:
             cg.sweep_stale(self.cgroups)  # groups a killed grader left behind
@@ -717,7 +819,15 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._executor = cf.ThreadPoolExecutor(jobs, thread_name_prefix="grade-worker")
         self.restarts = 0
-        for started in [self._executor.submit(self._slot) for _ in range(jobs)]:
+        self._starting = [self._executor.submit(self._slot) for _ in range(jobs)]
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait until every slot has started; raises what stopped one (a sandbox that cannot
+        start). ``WorkerPool(wait=False)`` returns at once, its fork servers starting in the
+        background while the caller does its own work."""
+        for started in self._starting:
             started.result()
 
     def __enter__(self) -> WorkerPool:
@@ -738,7 +848,8 @@ class WorkerPool:
 
     def _slot(self) -> Slot:
         if not hasattr(self._local, "slot"):
-            self._local.uid = self._uids.get()
+            if not hasattr(self._local, "uid"):  # a slot that failed to start keeps its uid
+                self._local.uid = self._uids.get()
             self._local.slot = Slot(self, self._local.uid)
             with self._lock:
                 self._slots.append(self._local.slot)
@@ -750,8 +861,9 @@ class WorkerPool:
 
     def _run(self, job: NotebookJob) -> RunResult:
         started = time.perf_counter()
+        slot = self._slot()  # a slot that cannot start fails the job with its reason
         try:
-            raw = self._slot().run(job)
+            raw = slot.run(job)
         except TemplateDied as error:
             # the submission took a whole worker down: a new slot for the next notebook
             old: Slot = self._local.slot

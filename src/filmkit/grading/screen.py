@@ -10,10 +10,14 @@
 - the instructor's cells are put back as released: a deleted, duplicated, moved, edited,
   retyped or metadata-stripped test or read-only cell, and nbgrader metadata with a schema version this
   nbgrader doesn't know (which would stop ``nbgrader autograde`` for everybody). nbgrader's own
-  ``OverwriteCells`` then restores the hidden tests, as for any submission;
+  ``OverwriteCells`` then restores the hidden tests, as for any submission. An nbgrader cell
+  whose id the assignment does not have (another assignment's notebook, a forged grade cell) is
+  left for nbgrader, which fails that notebook as stock autograde does; the reason names it;
 - one missing notebook and one unexpected one are taken to be a renamed notebook; other
   unexpected notebooks are ignored (and named in the reason);
-- a student id nbgrader cannot glob (``*?[]``, a path separator, a leading dot) is rejected.
+- a student id nbgrader cannot glob (``*?[]``, a path separator, a leading dot) is rejected;
+- so is a ``timestamp.txt`` nbgrader cannot read as a time (``nbgrader.utils.parse_utc``), which
+  would stop ``nbgrader autograde`` for everybody; an empty one is no timestamp, as for nbgrader.
 """
 
 from __future__ import annotations
@@ -113,6 +117,24 @@ def _source(cell: Mapping[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def _is_nbgrader_cell(meta: Mapping[str, Any]) -> bool:
+    return any(bool(meta.get(flag)) for flag in ("grade", "solution", "locked", "task"))
+
+
+def foreign_cells(student_nb: Mapping[str, Any], released_nb: Mapping[str, Any]) -> list[str]:
+    """The grade ids of the nbgrader cells in ``student_nb`` that the released notebook does not
+    have (nbgrader fails a notebook that holds one)."""
+    released = {
+        _meta(c).get("grade_id") for c in released_nb.get("cells", []) if isinstance(c, dict)
+    }
+    found = []
+    for cell in student_nb.get("cells", []):
+        meta = _meta(cell) if isinstance(cell, dict) else {}
+        if meta and _is_nbgrader_cell(meta) and meta.get("grade_id") not in released:
+            found.append(str(meta.get("grade_id") or "(no id)"))
+    return found
+
+
 def _is_locked(meta: Mapping[str, Any]) -> bool:
     return bool(meta) and not meta.get("solution") and bool(meta.get("grade") or meta.get("locked"))
 
@@ -151,7 +173,11 @@ def restore_instructor_cells(
                 grade_id = locked_sources[stripped]
                 repairs.append(("restored the metadata of {}", grade_id))
             else:
-                if meta:  # nbgrader metadata with an id the assignment doesn't have
+                # nbgrader metadata with an id the assignment doesn't have: an nbgrader cell
+                # (graded, a solution, locked, a task) stays as it is, and nbgrader fails the
+                # notebook on it, as stock autograde does (another assignment's notebook, a
+                # forged grade cell); mere leftover metadata is dropped
+                if meta and not _is_nbgrader_cell(meta):
                     cell.get("metadata", {}).pop("nbgrader", None)
                 pending.append(cell)
                 continue
@@ -250,6 +276,15 @@ def screen(
     for path in sorted(submission.rglob("*")):
         if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
             found.files[str(path.relative_to(submission))] = path.read_bytes()
+    stamp = found.files.get("timestamp.txt")
+    problem = timestamp_problem(stamp) if stamp is not None else ""
+    if problem:
+        found.flag(
+            "rejected",
+            f"timestamp.txt {problem}: write the submission time in it (as nbgrader does, "
+            "e.g. 2025-02-02 14:58:23 UTC) or empty it, and grade again",
+        )
+        return found
     missing = sorted(set(released) - set(notebooks))
     extra = sorted(set(notebooks) - set(released))
     if len(missing) == 1 and len(extra) == 1:
@@ -270,11 +305,38 @@ def screen(
             continue
         if read.get("metadata", {}).pop("filmkit_converted_from", None):
             found.flag("repaired", f"converted {path.name} from nbformat v3")
+        foreign = foreign_cells(read, released[name])
+        if foreign:
+            shown = ", ".join(foreign[:4]) + (
+                f" and {len(foreign) - 4} more" if len(foreign) > 4 else ""
+            )
+            found.notes.append(
+                f"{path.name} has nbgrader cells this assignment does not have ({shown}): "
+                "another assignment's notebook?"
+            )
         restored, repairs = restore_instructor_cells(read, released[name])
         if repairs:
             found.flag("repaired", f"{path.name}: " + ", ".join(repairs))
         found.files[f"{name}.ipynb"] = json.dumps(restored, ensure_ascii=False, indent=1).encode()
     return found
+
+
+def timestamp_problem(data: bytes) -> str:
+    """Why nbgrader cannot read ``data`` (a ``timestamp.txt``) as a time; "" when it can, or
+    when it is empty (no timestamp)."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return "is not UTF-8 text"
+    if not text:
+        return ""
+    try:
+        parse_utc(text)
+    except (ValueError, OverflowError, TypeError):
+        return f"holds {text[:60]!r}, which is not a time"
+    return ""
 
 
 def released_notebooks(release_dir: Path) -> dict[str, dict[str, Any]]:
@@ -284,4 +346,10 @@ def released_notebooks(release_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-__all__: Sequence[str] = ["Screened", "read_notebook", "restore_instructor_cells", "screen"]
+__all__: Sequence[str] = [
+    "Screened",
+    "read_notebook",
+    "restore_instructor_cells",
+    "screen",
+    "timestamp_problem",
+]

@@ -13,6 +13,13 @@ submissions and an ``autograded/`` folder. When nbgrader has finished a student:
    new one renamed in, old one removed).
 
 A run killed between 1 and 3 is finished by the next run (:func:`recover`) from the journal.
+
+The gradebook is nbgrader's ``CourseDirectory.db_url`` (``--db``), an SQLite file, wherever it
+is. When only some notebooks are graded (``--notebook``), each student's staged folder starts as
+a copy of their current ``autograded/`` folder, so nbgrader replaces those notebooks there and
+the commit keeps the others, as nbgrader does in place. A student nbgrader failed on commits
+nothing to the gradebook; their ``autograded/`` folder stays as it was, or, when they had none,
+becomes what nbgrader's own failure handling left (:meth:`Staging.keep_failed`).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ class Staging:
 
     course_root: Path
     assignment: str
+    gradebook_file: Path | None = None  # default: gradebook.db in the course folder
 
     @property
     def root(self) -> Path:
@@ -72,7 +80,7 @@ class Staging:
 
     @property
     def real_gradebook(self) -> Path:
-        return self.course_root / "gradebook.db"
+        return self.gradebook_file or self.course_root / "gradebook.db"
 
     def start(self) -> None:
         """A fresh staging area with a consistent copy of the gradebook (after :func:`recover`
@@ -94,6 +102,22 @@ class Staging:
             journal.flush()
             os.fsync(journal.fileno())
         self._swap_folder(student)
+
+    def seed(self, student: str) -> None:
+        """Start ``student``'s staged folder as a copy of their current result (``--notebook``:
+        the notebooks not graded again stay in it)."""
+        final, staged = self.final_autograded(student), self.autograded(student)
+        if final.is_dir() and not staged.exists():
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(final, staged, symlinks=True)
+            for folder, _, _ in os.walk(staged):  # nbgrader may rewrite files in it
+                os.chmod(folder, os.stat(folder).st_mode | 0o700)
+
+    def keep_failed(self, student: str) -> None:
+        """A student nbgrader failed on: no gradebook rows; the ``autograded/`` folder is left
+        alone when there is one, else it becomes what nbgrader left in the staging area."""
+        if not self.final_autograded(student).exists():
+            self._swap_folder(student)
 
     def _swap_folder(self, student: str) -> None:
         staged, final = self.autograded(student), self.final_autograded(student)

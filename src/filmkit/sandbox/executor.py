@@ -9,6 +9,7 @@ submission ever runs in the template.
 executes the cells, emitting JSON records:
     {"ev": "start", "i": idx}
     {"ev": "done", "i": idx, "execution_count": n, "outputs": [...nbformat outputs...]}
+    {"ev": "written", "files": {path: base64}, "skipped": n}  (the files the notebook created)
     {"ev": "end"}
 
 Hardening (see FINDINGS.md):
@@ -29,6 +30,7 @@ Hardening (see FINDINGS.md):
 from __future__ import annotations
 
 import ast
+import base64
 import builtins
 import ctypes
 import functools
@@ -527,7 +529,73 @@ def run_notebook(job: dict[str, Any], channel: protocol.Channel) -> None:
             return
     if job.get("report_modules"):  # warm-up run: tell the template what got imported
         emit({"ev": "modules", "names": capture.imported_modules()})
+    else:
+        emit(written_files(cwd, job))
     emit({"ev": "end"})
+
+
+def written_files(root: str, job: dict[str, Any]) -> dict[str, Any]:
+    """The files the notebook created below ``root`` (its working folder), to be kept beside
+    its autograded notebook as nbgrader keeps them: ``{"ev": "written", "files": {relative path:
+    base64}, "skipped": n}``. Only regular files (no symlink is followed), none of those the
+    job brought (the submission's and the instructor's files stay as nbgrader put them), up to
+    ``max_written_files`` files and ``max_written_bytes`` bytes; the rest are counted in
+    ``skipped``. The grader checks all of it again: this process ran the student's code."""
+    given = set()
+    for name in job.get("files") or {}:
+        given.add(os.path.normpath(str(name)))
+    max_files = int(job.get("max_written_files", 100))
+    budget = int(job.get("max_written_bytes", 16 << 20))
+    files: dict[str, str] = {}
+    skipped = 0
+    seen = 0
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(os.path.join(root, folder)), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > 10000:  # a folder of a million empty files is not worth walking
+                return {"ev": "written", "files": files, "skipped": skipped + 1}
+            name = f"{folder}/{entry.name}" if folder else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(name)
+                    continue
+                if not entry.is_file(follow_symlinks=False) or name in given:
+                    continue
+            except OSError:
+                continue
+            if len(files) >= max_files:
+                skipped += 1
+                continue
+            try:
+                fd = os.open(os.path.join(root, name), os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                skipped += 1
+                continue
+            chunks = []
+            size = 0
+            try:
+                while size <= budget:
+                    chunk = os.read(fd, 1 << 20)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+            except OSError:
+                size = budget + 1
+            finally:
+                os.close(fd)
+            if size > budget:
+                skipped += 1
+                continue
+            budget -= size
+            files[name] = base64.b64encode(b"".join(chunks)).decode("ascii")
+    return {"ev": "written", "files": files, "skipped": skipped}
 
 
 def _judge_cell(
