@@ -76,3 +76,23 @@ def browser(chromium: Path) -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def course_copy(root: Path, assignment: str) -> Path:
+    """A course folder holding the project's nbgrader_config.py and one assignment's source."""
+    root.mkdir(parents=True)
+    shutil.copy2(REPO / "assignments" / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "assignments" / "source" / assignment, root / "source" / assignment)
+    return root
+
+
+def essay_notebook(path: Path, essay: str) -> Path:
+    """A notebook whose one answer cell (grade id "essay", 3 points) holds ``essay``."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_markdown_cell(essay)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "essay", "points": 3}
+    nb.cells = [nbformat.v4.new_markdown_cell("Question"), cell]
+    nbformat.write(nb, path)
+    return path

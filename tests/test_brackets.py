@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from filmkit.analysis import lexicon_valence
@@ -22,6 +21,8 @@ from filmkit.corpus import load_corpus
 from filmkit.evidence import BRACKET_MAX_WORDS, verify
 from filmkit.kernel import marking
 from filmkit.provenance import WORD_PATTERN
+
+from .conftest import essay_notebook
 
 CORPUS = load_corpus()
 
@@ -267,15 +268,6 @@ def test_mark_evidence_counts_the_accepted_brackets_and_names_the_refused(
     assert "The bracket [brilliant] adds a word of judgement" in out
 
 
-def _essay_notebook(path: Path, essay: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_markdown_cell(essay)
-    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "essay", "points": 3}
-    nb.cells = [nbformat.v4.new_markdown_cell("Question"), cell]
-    nbformat.write(nb, path)
-    return path
-
-
 def test_the_essay_report_names_the_same_bracket(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -287,7 +279,7 @@ def test_the_essay_report_names_the_same_bracket(
         f'One source says the film "{negated}" ({copula.source}). Another notes that '
         f'"{named}" ({pronoun.source}).'
     )
-    _essay_notebook(tmp_path / "essay.ipynb", essay)
+    essay_notebook(tmp_path / "essay.ipynb", essay)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     marking.evidence_report("essay")

@@ -11,7 +11,6 @@ import html
 import json
 import math
 import re
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from filmkit.quotations import extract_quotations
 from filmkit.sitebuild.plotly_offline import plotly_js
 from filmkit.teaching import CONTENT_TERMS, WITHHELD_LABELS, withheld_paragraphs
 
-from .conftest import REPO
+from .conftest import course_copy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -43,13 +42,6 @@ if TYPE_CHECKING:
 ASSIGNMENT = "01-genre-shifts"
 STUDENTS = ("blank", "fabricated", "full", "partial")
 QUOTE_MARKS = "\"'“”‘’ "
-
-
-def course_copy(root: Path) -> Path:
-    root.mkdir(parents=True)
-    shutil.copy2(REPO / "assignments" / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "assignments" / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    return root
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,7 @@ class Graded:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
-    root = course_copy(tmp_path_factory.mktemp("classreport") / "course")
+    root = course_copy(tmp_path_factory.mktemp("classreport") / "course", ASSIGNMENT)
     release.main([ASSIGNMENT], course=root, validate=False)
     course = load_course(root)
     for specimen in load_specimens(ASSIGNMENT):
@@ -239,7 +231,7 @@ def test_wrong_quotations_are_what_verify_says_of_the_specimens(graded: Graded) 
 
 def test_withheld_passages_are_never_shown(tmp_path: Path, corpus: Corpus) -> None:
     """A student quoting a withheld paragraph (or its vocabulary) is counted, not displayed."""
-    root = course_copy(tmp_path / "course")
+    root = course_copy(tmp_path / "course", ASSIGNMENT)
     withheld = withheld_paragraphs(corpus)
     paragraphs = corpus.paragraphs
     rows = paragraphs[
@@ -440,7 +432,7 @@ def test_the_command_prints_the_path_written(graded: Graded, tmp_path: Path) -> 
 def test_unknown_or_ungraded_assignments_are_refused(
     tmp_path: Path, assignment: str, says: str
 ) -> None:
-    root = course_copy(tmp_path / "course")
+    root = course_copy(tmp_path / "course", ASSIGNMENT)
     result = CliRunner().invoke(cli, ["report", assignment, "--course", str(root)])
     assert result.exit_code == 2 and says in result.output
     assert result.output.count("\n") == 1

@@ -40,7 +40,7 @@ from filmkit.course.leaks import secrets_of
 from filmkit.course.specimens import hand_in, load_specimens
 from filmkit.grading import grade
 
-from .conftest import REPO
+from .conftest import REPO, course_copy
 
 ASSIGNMENT = "01-genre-shifts"
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -334,13 +334,6 @@ def test_a_quoted_line_that_is_not_the_cells_is_not_guessed_at() -> None:
 # The graded specimens
 
 
-def course_copy(root: Path) -> Path:
-    root.mkdir(parents=True)
-    shutil.copy2(REPO / "assignments" / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "assignments" / "source" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    return root
-
-
 @dataclass(frozen=True)
 class Graded:
     course: Course
@@ -350,7 +343,7 @@ class Graded:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
-    root = course_copy(tmp_path_factory.mktemp("feedback") / "course")
+    root = course_copy(tmp_path_factory.mktemp("feedback") / "course", ASSIGNMENT)
     release.main([ASSIGNMENT], course=root, validate=False)
     course = load_course(root)
     for specimen in load_specimens(ASSIGNMENT):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +14,8 @@ from filmkit.corpus import Corpus
 from filmkit.evidence import Status, verify
 from filmkit.kernel import marking
 from filmkit.kernel.marking import AnswerError
+
+from .conftest import essay_notebook
 
 
 class EqualsEverything:
@@ -322,15 +323,6 @@ def test_malformed_evidence_earns_nothing_and_says_why(answers: object, status: 
 # Essays
 
 
-def _essay_notebook(path: Path, essay: str) -> Path:
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_markdown_cell(essay)
-    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "essay", "points": 3}
-    nb.cells = [nbformat.v4.new_markdown_cell("Question"), cell]
-    nbformat.write(nb, path)
-    return path
-
-
 def test_evidence_report_reads_the_notebook_being_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -338,7 +330,7 @@ def test_evidence_report_reads_the_notebook_being_run(
         'Shepard said "The mistakes make it human" (madness-music-genius), and the film is '
         '"a bold triumph" (Glass). It is "ridiculous" in places.'
     )
-    _essay_notebook(tmp_path / "a.ipynb", essay)
+    essay_notebook(tmp_path / "a.ipynb", essay)
     (tmp_path / "other.ipynb").write_text(json.dumps({"cells": []}))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
@@ -356,7 +348,7 @@ def test_evidence_report_prefers_the_session_notebook_and_handles_blank(
 ) -> None:
     elsewhere = tmp_path / "work"
     elsewhere.mkdir()
-    notebook = _essay_notebook(elsewhere / "mine.ipynb", marking.BLANK_ANSWER)
+    notebook = essay_notebook(elsewhere / "mine.ipynb", marking.BLANK_ANSWER)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))
