@@ -190,3 +190,24 @@ def test_a_timestamp_nbgrader_cannot_read_is_refused_an_empty_one_is_none(
     (folder / "timestamp.txt").write_text("But I want to be a timestamp string :(")
     found = screen("bar", folder, {})
     assert found.status == "rejected" and "timestamp.txt holds" in found.reason
+
+
+def test_a_small_run_preloads_what_the_notebooks_import() -> None:
+    """The preload of a run without warm-up comes from the notebooks' import statements, read
+    (never run): magics and a cell that does not parse are passed over."""
+    from filmkit.grading.pool import DEFAULT_PRELOAD, imported_names, preload_for
+
+    sources = [
+        "%matplotlib inline\nimport pandas as pd, numpy\nfrom filmkit import analysis",
+        "from filmkit.kernel.marking import frame\n!ls\n",
+        "def broken(:\n    import plotly.express",
+        "text = 'import plotly.express'",
+    ]
+    names = imported_names(sources)
+    assert {"pandas", "numpy", "filmkit", "filmkit.analysis", "filmkit.kernel.marking"} <= names
+    assert not any(n.startswith("plotly") for n in names)
+    chosen = preload_for(sources)
+    assert set(chosen) == {
+        m for m in DEFAULT_PRELOAD if any(n == m or n.startswith(m + ".") for n in names)
+    }
+    assert "pandas" in chosen and "filmkit.analysis" in chosen and "plotly.express" not in chosen

@@ -24,13 +24,13 @@ Which cells the judge ran is recorded (:attr:`RunResult.judged`): only those out
 
 from __future__ import annotations
 
+import ast
 import base64
 import concurrent.futures as cf
 import contextlib
 import copy
 import os
 import queue
-import re
 import secrets
 import select
 import subprocess
@@ -455,25 +455,26 @@ def cells_for_job(nb: Any, judged: Mapping[str, str] | None = None) -> list[Cell
     return cells
 
 
-_IMPORT: Final = re.compile(
-    r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import[ \t]+\(?([\w, \t]+)|import[ \t]+([\w., \t]+))",
-    re.MULTILINE,
-)
-
-
 def imported_names(sources: Iterable[str]) -> set[str]:
     """The modules the ``import`` statements of ``sources`` name (``from a import b`` names
-    ``a`` and ``a.b``): read as text, never run. Imports hidden from a plain reading (in a
-    string, made by ``importlib``) are not seen."""
+    ``a`` and ``a.b``), read with :mod:`ast`, never run. Lines of IPython magics and shell
+    escapes are left out of the reading; a cell that still does not parse, and imports hidden
+    from a plain reading (in a string, made by ``importlib``), are not seen."""
     found: set[str] = set()
     for source in sources:
-        for match in _IMPORT.finditer(source):
-            package, names, modules = match.groups()
-            if package:
-                found.add(package)
-                found |= {f"{package}.{n.split()[0]}" for n in names.split(",") if n.split()}
-            else:
-                found |= {part.split()[0] for part in modules.split(",") if part.split()}
+        code = "\n".join(
+            "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+        )
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
     return found
 
 
