@@ -428,18 +428,25 @@ def test_a_grader_that_exits_normally_removes_its_groups() -> None:
 
 
 def test_without_write_access_detection_says_why() -> None:
-    if os.geteuid() != 0 or not shutil.which("setpriv") or cgroups.detect().version != 1:
-        pytest.skip("needs root, setpriv(1) and cgroup v1 to look as an unprivileged user")
-    script = "from filmkit.grading.cgroups import detect; print(detect().reason)"
-    done = subprocess.run(
-        [*NOBODY, sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=20,
-        cwd="/",
-    )
-    assert done.stdout.startswith("cgroup v1 memory controller is not writable by uid 65534 (")
+    if os.geteuid() != 0 or cgroups.detect().version != 1:
+        pytest.skip("needs root and cgroup v1 to look as an unprivileged user")
+    # a forked child that drops to uid 65534 asks, so nothing of the checkout (which may sit in a
+    # folder only root can enter, as a mktemp -d clone does) has to be readable by that user
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            os.write(write, cgroups.detect(refresh=True).reason.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, encoding="utf-8") as pipe:
+        reason = pipe.read()
+    os.waitpid(pid, 0)
+    assert reason.startswith("cgroup v1 memory controller is not writable by uid 65534 (")
 
 
 # ---------------------------------------------------------------- detection on given texts
