@@ -242,10 +242,27 @@ def make_shell() -> Any:
 
         def _showtraceback(self, etype: Any, evalue: Any, stb: Any) -> None:
             SINK.error(str(etype.__name__), str(evalue), stb)
+            self._shown_error: tuple[Any, Any] | None = (evalue, stb)
+
+        def _format_exception_for_storage(
+            self, exception: Any, filename: Any = None, running_compiled_code: bool = False
+        ) -> Any:
+            # IPython formats each error of a cell a second time, for the history (only
+            # %notebook reads it); the traceback just shown is that text, at half the cost
+            shown: tuple[Any, Any] | None = getattr(self, "_shown_error", None)
+            self._shown_error = None
+            if shown is not None and shown[0] is exception:
+                name = type(exception).__name__
+                return {"ename": name, "evalue": str(exception), "traceback": shown[1]}
+            stored = super()._format_exception_for_storage
+            return stored(exception, filename, running_compiled_code)  # type: ignore[no-untyped-call]
 
         def enable_gui(self, gui: Any = None) -> None:
             pass
 
+    from filmkit import tracebacks
+
+    tracebacks.install()
     cfg = Config()
     cfg.HistoryManager.hist_file = ":memory:"  # as nbgrader passes to ipykernel; no saving thread
     cfg.InteractiveShell.colors = "nocolor"

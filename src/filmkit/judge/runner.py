@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
-from filmkit import capture, plaindata, protocol
+from filmkit import capture, plaindata, protocol, tracebacks
 from filmkit.capture import SINK, CellTimeoutError
 
 J: dict[str, Any] = {}  # the fork server's prepared state, inherited by every child
@@ -113,10 +113,7 @@ def prepare(preload: Sequence[str]) -> dict[str, float]:
         sys.modules["filmkit.analysis"].warm()
     if "plotly.io" in sys.modules:
         sys.modules["plotly.io"].renderers.default = "plotly_mimetype"
-    try:  # warm the traceback machinery (stack_data, pygments, ...)
-        raise ValueError("warm-up")
-    except ValueError as error:
-        shell.InteractiveTB.structured_traceback(type(error), error, error.__traceback__)
+    tracebacks.warm()
     J["shell"] = shell
     return {"judge_s": round(time.perf_counter() - started, 3)}
 

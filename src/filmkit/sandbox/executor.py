@@ -46,7 +46,7 @@ import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
-from filmkit import capture, plaindata, protocol
+from filmkit import capture, plaindata, protocol, tracebacks
 from filmkit.capture import SINK, CellTimeoutError, OutputLimitExceeded
 
 Output = dict[str, Any]
@@ -82,10 +82,7 @@ def prepare_template(preload: Sequence[str] = DEFAULT_PRELOAD) -> dict[str, floa
         sys.modules["plotly.io"].renderers.default = "plotly_mimetype"
     t_imports = time.perf_counter() - t0 - t_shell
 
-    try:  # warm the traceback machinery (stack_data, pygments, ...)
-        raise ValueError("warm-up")
-    except ValueError as e:
-        shell.InteractiveTB.structured_traceback(type(e), e, e.__traceback__)
+    tracebacks.warm()
     T.update(
         shell=shell,
         user_ns=shell.user_ns,
@@ -723,4 +720,5 @@ def import_modules(names: Sequence[str]) -> int:
     if "plotly.io" in sys.modules:
         sys.modules["plotly.io"].renderers.default = "plotly_mimetype"
     T["trusted_eq"] = _snapshot_eq_impls()
+    tracebacks.warm()  # inspect's map of module files, with the new modules in it
     return ok
