@@ -148,3 +148,26 @@ def test_the_history_keeps_the_traceback_shown_not_a_second_one() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == '[1, "KeyError", "KeyError", true]'
+
+
+def test_warm_parses_a_module_before_the_fork_so_children_do_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from filmkit.kernel import marking
+
+    for cache in ("__executing_cache", "__source_cache_with_lines"):
+        monkeypatch.setattr(stack_data.core.Source, cache, {}, raising=False)
+    tracebacks.install()
+    tracebacks.warm(modules=["filmkit.kernel.marking", "not.a.loaded.module"])
+    parsed: list[str] = []
+    original = stack_data.core.Source.__init__
+
+    def recording(self: Any, filename: str, *args: Any, **kwargs: Any) -> None:
+        parsed.append(filename)
+        original(self, filename, *args, **kwargs)
+
+    monkeypatch.setattr(stack_data.core.Source, "__init__", recording)
+    text = _formatted(lambda: marking.same_value(1, 2, name="answer"))
+    assert "AssertionError" in text
+    assert f"File {marking.__file__}" in text  # its frame is shown, with its lines
+    assert marking.__file__ not in parsed
