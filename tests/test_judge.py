@@ -140,6 +140,44 @@ def test_functions_are_called_in_the_sandbox_and_only_data_returns(pool: WorkerP
 
 
 @pytest.mark.slow
+def test_the_students_functions_see_what_the_test_did_to_their_names(pool: WorkerPool) -> None:
+    # as in a kernel, where test and student share one namespace: nbgrader's own example
+    # deletes squares to check that sum_of_squares calls it
+    student = (
+        "limit = 2\n"
+        "def squares(n):\n"
+        "    return [i * i for i in range(1, n + 1)]\n"
+        "def cubes(n):\n"
+        "    return [i ** 3 for i in range(1, n + 1)]\n"
+        "def total(n):\n"
+        "    return sum(squares(n))\n"
+        "def capped():\n"
+        "    return squares(limit)"
+    )
+    deleted = (
+        "kept = squares\ndel squares\ntry:\n    total(2)\nexcept NameError as e:\n"
+        "    print('NameError', e)\nfinally:\n    squares = kept\nprint(total(2))"
+    )
+    result = _run(
+        pool,
+        new_code_cell(student),
+        _test_cell("deleted", deleted),
+        _test_cell("rebound", "squares = cubes\nprint(total(2))"),
+        _test_cell("data", "limit = 3\nprint(capped())"),
+        _test_cell("own", "squares = lambda n: [0]\ntotal(2)"),
+        _test_cell("after", "print(total(2), capped())"),
+    )
+    assert result.status == "ok"
+    assert _text(result, 1) == "NameError name 'squares' is not defined\n5\n"
+    assert _text(result, 2) == "9\n"  # 1 + 8: total called the cubes the test put there
+    assert _text(result, 3) == "[1, 4, 9]\n"
+    (error,) = _errors(result, 4)
+    assert error.startswith("TypeError: squares is bound in the test to the instructor's own code")
+    # each call saw the test's changes only while it ran: the student's names are unchanged
+    assert _text(result, 5) == "5 [1, 4]\n"
+
+
+@pytest.mark.slow
 def test_a_value_that_is_not_data_fails_with_a_message_naming_it(pool: WorkerPool) -> None:
     result = _run(
         pool,

@@ -18,7 +18,8 @@ Every record a child sends names its job (``"job"``); the grader discards any ot
 of one notebook's run (``i`` is the cell's index in the notebook):
 
 =====================  =================================================================
-grader → sandbox       ``job`` (cells, files, limits); ``call`` (name, args, kwargs: data);
+grader → sandbox       ``job`` (cells, files, limits); ``call`` (name, args, kwargs: data;
+                       scope: what the test deleted or rebound of the student's names);
                        ``resume`` (the judge is done with cell ``i``)
 sandbox → grader       ``start`` / ``done`` (a student cell and its outputs); ``judge`` (cell
                        ``i`` is a test: the data of the names it reads); ``returned`` /

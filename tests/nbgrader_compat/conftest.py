@@ -11,8 +11,8 @@ fixture or assertion is copied or changed.
 
 ``FILMKIT_NBGRADER_COMPAT=stock`` leaves ``autograde`` to nbgrader too: the baseline.
 
-The one known difference (:data:`KNOWN`, README "A drop-in for nbgrader autograde") is a strict
-``xfail``: when it is fixed, the run says so.
+A test known to fail through filmkit (:data:`KNOWN`, none today; README "A drop-in for nbgrader
+autograde") is a strict ``xfail``: when it is fixed, the run says so.
 """
 
 from __future__ import annotations
@@ -37,12 +37,7 @@ ensure_tools_on_path()
 MODE_ENV = "FILMKIT_NBGRADER_COMPAT"
 HERE = Path(__file__).parent
 # nbgrader's tests that fail through filmkit, and why
-KNOWN = {
-    "test_hidden_tests_single_notebook": (
-        "the judge's `del squares` does not reach the sandbox, where the student's "
-        "sum_of_squares runs: its test that sum_of_squares calls squares fails (0.5 points)"
-    ),
-}
+KNOWN: dict[str, str] = {}
 
 
 def routed() -> bool:

@@ -697,6 +697,7 @@ class Run:
                     "name": record.get("name"),
                     "args": record.get("args"),
                     "kwargs": record.get("kwargs"),
+                    "scope": record.get("scope"),  # the test's del / rebinding of names
                 }
             )
         elif ev == "judged" and index == self.running:

@@ -29,12 +29,14 @@ import os
 import signal
 import sys
 import time
+import types
 from collections.abc import Mapping, Sequence
 from contextlib import redirect_stderr, redirect_stdout
-from typing import Any
+from typing import Any, Final
 
 from filmkit import capture, plaindata, protocol, tracebacks
 from filmkit.capture import SINK, CellTimeoutError
+from filmkit.judge.names import bound_names
 
 J: dict[str, Any] = {}  # the fork server's prepared state, inherited by every child
 
@@ -63,9 +65,8 @@ class StudentFunction:
             }
         except plaindata.NotPlainData as error:
             raise TypeError(f"a test can only pass data to {self._name}: {error}") from None
-        self._channel.send(
-            {"ev": "call", "job": self._job, "call": call, "name": self._name, **payload}
-        )
+        record = {"ev": "call", "job": self._job, "call": call, "name": self._name, **payload}
+        self._channel.send({**record, "scope": _scope()})
         reply = self._channel.recv()
         if reply is None or reply.get("call") != call:
             raise protocol.ProtocolError(f"no answer from the sandbox to a call of {self._name}")
@@ -74,6 +75,36 @@ class StudentFunction:
         if reply.get("ev") == "raised":
             raise _exception(str(reply.get("ename", "")), str(reply.get("evalue", "")))
         return _returned(self._name, reply.get("value"))
+
+
+_ABSENT: Final = object()
+
+
+def _scope() -> dict[str, Any]:
+    """What the test cell has done so far to the names it reads or binds: deleted them, or bound
+    them to one of the student's functions, a module or data. In a kernel the student's functions
+    see those changes (nbgrader's own example: ``del squares``, then ``sum_of_squares(1)`` must
+    raise ``NameError``); the sandbox applies them for the length of the call. A name bound to
+    anything else (the test's own function or object) is sent as ``unavailable``: student code
+    that uses it during the call fails with a message saying why."""
+    namespace, before = J["shell"].user_ns, J.get("before", {})
+    scope: dict[str, Any] = {}
+    for name, was in before.items():
+        now = namespace.get(name, _ABSENT)
+        if now is was:
+            continue
+        if now is _ABSENT:
+            scope[name] = {"deleted": True}
+        elif isinstance(now, StudentFunction):
+            scope[name] = {"function": now._name}
+        elif isinstance(now, types.ModuleType):
+            scope[name] = {"module": now.__name__}
+        else:
+            try:
+                scope[name] = {"data": plaindata.encode(now, name=name)}
+            except plaindata.NotPlainData:
+                scope[name] = {"unavailable": True}
+    return scope
 
 
 def _exception(ename: str, evalue: str) -> BaseException:
@@ -183,6 +214,9 @@ def run(job: Mapping[str, Any], channel: protocol.Channel) -> None:
                 shell.user_ns.pop(name, None)
             shell.user_ns.update(values)
             injected = set(values)
+            # the names whose changes the student's functions will see (_scope), as they are now
+            watched = set(values) | bound_names(cells[index])
+            J["before"] = {n: shell.user_ns.get(n, _ABSENT) for n in watched}
             shell.execution_count = count if isinstance(count, int) else shell.execution_count
             try:
                 if timeout:

@@ -32,8 +32,10 @@ from __future__ import annotations
 import ast
 import base64
 import builtins
+import contextlib
 import ctypes
 import functools
+import importlib
 import linecache
 import os
 import random as _random
@@ -667,6 +669,59 @@ def describe(name: str, value: Any) -> dict[str, Any]:
         return {"refused": f"{name} could not be read as data ({type(error).__name__})"}
 
 
+class _BoundInTheTest:
+    """What a student's name is during a call when the test bound it to its own code."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            f"{self._name} is bound in the test to the instructor's own code, which never runs "
+            "beside the student's: while a student's function runs, a test's names can be data, "
+            "modules or the student's own functions"
+        )
+
+    def __getattr__(self, attribute: str) -> Any:
+        return self()
+
+
+@contextlib.contextmanager
+def _test_scope(scope: object) -> Iterator[None]:
+    """The test's changes to the names it reads or binds (``filmkit.judge.runner._scope``),
+    applied to the namespace for one call of a student's function, then undone: the student's
+    namespace after the test is the one before it, as the judge's copy is rebuilt from it."""
+    ns = T["user_ns"]
+    changes = scope if isinstance(scope, dict) else {}
+    missing = object()
+    saved = {str(name): ns.get(str(name), missing) for name in changes}
+    try:
+        for name, change in changes.items():
+            name = str(name)
+            change = change if isinstance(change, dict) else {}
+            if change.get("deleted") is True:
+                ns.pop(name, None)
+            elif isinstance(change.get("function"), str):
+                other = saved.get(change["function"], ns.get(change["function"], missing))
+                if other is missing:
+                    ns.pop(name, None)
+                else:
+                    ns[name] = other
+            elif "data" in change:
+                ns[name] = plaindata.decode(change["data"])
+            elif isinstance(change.get("module"), str):
+                ns[name] = importlib.import_module(change["module"])
+            else:
+                ns[name] = _BoundInTheTest(name)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                ns.pop(name, None)
+            else:
+                ns[name] = value
+
+
 def _serve_call(op: dict[str, Any], cell_timeout: float) -> dict[str, Any]:
     """Run one call of a student's function for the judge; only data goes back."""
     call, name = op.get("call"), str(op.get("name", ""))
@@ -679,7 +734,8 @@ def _serve_call(op: dict[str, Any], cell_timeout: float) -> dict[str, Any]:
             T["cell_over"] = False
             if cell_timeout:
                 signal.setitimer(signal.ITIMER_REAL, cell_timeout)
-            value = function(*args, **kwargs)
+            with _test_scope(op.get("scope")):
+                value = function(*args, **kwargs)
         finally:
             T["cell_over"] = True
             signal.setitimer(signal.ITIMER_REAL, 0)
