@@ -13,7 +13,7 @@ export UV_COMPILE_BYTECODE := 1
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup sandbox demo site test lint typecheck pytest compat bench clean
+.PHONY: help setup sandbox postgres demo site test lint typecheck pytest compat bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv 2>/dev/null \
 	  || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --locked
-	@$(MAKE) --no-print-directory sandbox
+	@$(MAKE) --no-print-directory sandbox postgres
 	@touch $@
 
 # bubblewrap isolates each graded submission (Debian's package). Installed when missing and
@@ -46,6 +46,19 @@ sandbox: ## Install bubblewrap for the grading sandbox (apt-get, when missing)
 	      || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1)) \
 	      || echo "warning: could not install bubblewrap; filmkit grade will run unsandboxed"; \
 	  else echo "warning: bubblewrap (bwrap) is missing; install it for the grading sandbox"; fi; }
+
+# PostgreSQL (Debian's package) for a gradebook several graders share; the tests start a server
+# of their own on a temporary data directory. Optional: SQLite needs nothing, and without it the
+# PostgreSQL tests are skipped, saying so.
+postgres: ## Install PostgreSQL's server programs for the shared-gradebook tests (apt-get, when missing)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing PostgreSQL (shared gradebooks)"; \
+	    (apt-get install -y -qq postgresql >/dev/null 2>&1 \
+	      || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq postgresql >/dev/null 2>&1)) \
+	      || echo "warning: could not install postgresql; its tests will be skipped"; \
+	  else echo "note: PostgreSQL is not installed (apt-get install postgresql, as root);" \
+	    "SQLite gradebooks need nothing, and the PostgreSQL tests will be skipped"; fi; }
 
 demo: setup ## Run the kit's demonstration on the real corpus
 	$(UV) run --locked filmkit demo

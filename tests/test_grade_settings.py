@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from filmkit.course.folder import sqlite_path
 from filmkit.grading import settings
 from filmkit.grading.grade import already_graded, select_students, submission_time
 from filmkit.grading.screen import screen, timestamp_problem
@@ -46,7 +47,7 @@ def test_the_course_is_found_as_nbgrader_finds_it(course: Path, elsewhere: Path)
     asked = settings.read(None, args=["ps1"])
     assert asked.course.root == course and asked.assignment == "ps1"
     assert asked.course.db_url == f"sqlite:///{course / 'gradebook.db'}"
-    assert asked.course.gradebook_path == course / "gradebook.db"
+    assert sqlite_path(asked.course.db_url) == course / "gradebook.db"
     # nbgrader puts the working folder on sys.path (a plugin beside the configuration), and
     # filmkit the course folder at the end (a plugin in it imports, and shadows nothing)
     assert sys.path[0] == str(elsewhere) and sys.path[-1] == str(course)
@@ -89,7 +90,7 @@ def test_nbgrader_options_and_configuration_on_the_command_line(
             "--no-execute",
         ],
     )
-    assert asked.course.gradebook_path == db
+    assert sqlite_path(asked.course.db_url) == db
     assert asked.notebook == "p*" and asked.some_notebooks
     assert asked.force and not asked.create_student
     assert asked.exclude == {"bob", "carol"}

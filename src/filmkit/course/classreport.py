@@ -35,7 +35,7 @@ import plotly.graph_objects as go
 from filmkit.analysis import term_pattern
 from filmkit.corpus import Corpus, load_corpus
 from filmkit.course.feedback_scrub import question_labels
-from filmkit.course.folder import Course, GradingError, load_course
+from filmkit.course.folder import Course, GradingError, load_course, sqlite_path
 from filmkit.evidence import Status, Verdict
 from filmkit.figures import OKABE_ITO, STATUS_COLOURS, wrap
 from filmkit.grading import grade, outcome
@@ -93,14 +93,15 @@ def main(assignment: str, *, course: Path | None = None, out: Path | None = None
     """Write the report on ``assignment`` (default ``<course>/reports/<assignment>.html``)."""
     loaded = load_course(course)
     loaded.require(assignment)
-    gradebook = loaded.root / "gradebook.db"
-    # Checked first: opening a gradebook that does not exist would create an empty one.
-    scores = grade.scores(loaded, assignment) if gradebook.is_file() else pd.DataFrame()
+    gradebook = sqlite_path(loaded.db_url)  # None: a database server, which holds the tables
+    # Checked first: opening an SQLite gradebook that does not exist would create an empty one.
+    exists = gradebook is None or gradebook.is_file()
+    scores = grade.scores(loaded, assignment) if exists else pd.DataFrame()
     if scores.empty:
-        found = "does not exist" if not gradebook.is_file() else "holds no submission of it"
+        found = "holds no submission of it" if exists else "does not exist"
         raise GradingError(
-            f"nothing of {assignment} has been graded yet ({gradebook} {found}): "
-            f"run `filmkit grade {assignment}` first"
+            f"nothing of {assignment} has been graded yet ({gradebook or loaded.db_url} "
+            f"{found}): run `filmkit grade {assignment}` first"
         )
     try:
         outcomes = outcome.read_outcomes(loaded.root, assignment)

@@ -3,12 +3,17 @@
 The course folder is a standard nbgrader course (``assignments/`` in this repository): a committed
 ``nbgrader_config.py`` and ``source/<assignment>/<notebook>.ipynb``; nbgrader writes
 ``release/``, ``submitted/``, ``autograded/``, ``feedback/`` and ``gradebook.db`` beside them.
-Stock ``nbgrader`` commands run in that folder read the same configuration as filmkit.
+Stock ``nbgrader`` commands run in that folder read the same configuration as filmkit. Where each
+of those lives, and the gradebook, are nbgrader's own ``CourseDirectory`` settings
+(``c.CourseDirectory.autograded_directory``, ``c.CourseDirectory.db_url``, …), read through
+nbgrader's ``CourseDirectory`` class: a course whose gradebook is a PostgreSQL database says so
+there once, and every filmkit command and every stock nbgrader command uses it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import warnings
@@ -61,14 +66,23 @@ class Course:
     root: Path
     config: Config
 
+    @functools.cached_property
+    def coursedir(self) -> Any:
+        """nbgrader's ``CourseDirectory`` on this course's configuration."""
+        from nbgrader.coursedir import CourseDirectory
+
+        return CourseDirectory(config=self.config, root=str(self.root))
+
     def step_dir(self, step: str) -> Path:
+        """The folder of ``step`` (``c.CourseDirectory.<step>_directory``, below the root)."""
         if step not in STEPS:
             raise ValueError(f"unknown step {step!r}; the steps are {STEPS}")
-        return self.root / step
+        return self.root / str(getattr(self.coursedir, f"{step}_directory"))
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook (``c.CourseDirectory.db_url``; nbgrader's default: ``gradebook.db``)."""
+        return str(self.coursedir.db_url)
 
     @property
     def course_id(self) -> str:
@@ -142,6 +156,18 @@ class Course:
 
         with nbgrader_warnings(), Gradebook(self.db_url, self.course_id) as gb:
             yield gb
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an ``sqlite:///`` gradebook URL; None for a database server's."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:":
+        raise GradingError(f"the gradebook {url} is not a file: a course needs one that lasts")
+    return Path(parsed.database)
 
 
 def _ignored(name: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -135,7 +135,7 @@ def term_table(result: TermResult) -> Table:
     return table
 
 
-def outputs_table(outputs: dict[str, Path]) -> Table:
+def outputs_table(outputs: Mapping[str, Path | str]) -> Table:
     table = Table(title="Where everything is", title_justify="left")
     table.add_column("what")
     table.add_column("path")

@@ -22,7 +22,13 @@ from typing import Final
 import pandas as pd
 
 from filmkit.course import export, feedback, release
-from filmkit.course.folder import CONFIG_FILE, GradingError, default_course_dir, load_course
+from filmkit.course.folder import (
+    CONFIG_FILE,
+    GradingError,
+    default_course_dir,
+    load_course,
+    sqlite_path,
+)
 from filmkit.course.specimens import hand_in, load_specimens
 from filmkit.grading import grade
 from filmkit.paths import project_root
@@ -43,7 +49,7 @@ class TermResult:
     students: tuple[str, ...]
     totals: pd.DataFrame  # student, assignment, score, max_score, to_mark, failed
     per_question: pd.DataFrame  # filmkit.grading.grade.SCORE_COLUMNS
-    outputs: dict[str, Path]
+    outputs: dict[str, Path | str]  # a path, or the URL of a gradebook on a database server
     site: str
     released: tuple[release.Released, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
@@ -143,7 +149,7 @@ def main(
         "submissions (the specimens)": term.step_dir("submitted"),
         "autograded notebooks (what formgrader shows)": term.step_dir("autograded"),
         "feedback HTML": term.step_dir("feedback"),
-        "gradebook": root / "gradebook.db",
+        "gradebook": sqlite_path(term.db_url) or term.db_url,
         "grades CSV (nbgrader export)": exported.grades_csv,
         "per-question CSV": exported.per_question_csv,
     }

@@ -174,7 +174,7 @@ def main(
     loaded, assignment = asked.course, asked.assignment
     release_dir = check_assignment(loaded, assignment)
     wanted = select_students(loaded, asked)
-    staging = Staging(loaded.root, assignment, loaded.gradebook_path)
+    staging = Staging(loaded.root, assignment, loaded.db_url, loaded.step_dir("autograded"))
     finished = recover(staging)
     if finished:
         say(f"finished committing {len(finished)} result(s) of an interrupted run")

@@ -71,18 +71,6 @@ class GradedCourse(Course):
     def db_url(self) -> str:
         return self.gradebook_url or super().db_url
 
-    @property
-    def gradebook_path(self) -> Path:
-        """The SQLite file of the gradebook."""
-        prefix = "sqlite:///"
-        if not self.db_url.startswith(prefix):
-            raise UsageError(
-                f"the gradebook {self.db_url} is not an SQLite file: filmkit grade commits each "
-                "student from a staging copy of the gradebook, which needs sqlite:///PATH "
-                "(grade this course with `nbgrader autograde`)"
-            )
-        return Path(self.db_url.removeprefix(prefix))
-
 
 @dataclass(frozen=True)
 class Settings:

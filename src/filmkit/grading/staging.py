@@ -6,7 +6,7 @@ at a staging area, ``.filmkit/grading/<assignment>/run/``: a copy of the gradebo
 submissions and an ``autograded/`` folder. When nbgrader has finished a student:
 
 1. that student's rows (student, submitted assignment and notebooks, grades, comments) are copied
-   from the staging gradebook into ``gradebook.db`` in ONE SQLite transaction: all the new scores
+   from the staging gradebook into the course's gradebook in ONE transaction: all the new scores
    or none of them, never a mix with the old;
 2. the student's name goes in the run's journal;
 3. the new ``autograded/<student>/<assignment>/`` replaces the old one (old folder renamed away,
@@ -14,8 +14,15 @@ submissions and an ``autograded/`` folder. When nbgrader has finished a student:
 
 A run killed between 1 and 3 is finished by the next run (:func:`recover`) from the journal.
 
-The gradebook is nbgrader's ``CourseDirectory.db_url`` (``--db``), an SQLite file, wherever it
-is. When only some notebooks are graded (``--notebook``), each student's staged folder starts as
+The gradebook is nbgrader's ``CourseDirectory.db_url`` (``--db``): an SQLite file wherever it
+is, or any database nbgrader's SQLAlchemy models run on (PostgreSQL, which several graders share).
+The staging gradebook is always an SQLite file of the run's own: a copy made with SQLite's backup
+API, or, from another database, table by table in nbgrader's own models. An SQLite gradebook
+takes a student's rows with ``INSERT OR REPLACE`` from the attached staging file; any other in
+one SQLAlchemy transaction that first takes a lock on that student and assignment
+(``pg_advisory_xact_lock`` on PostgreSQL), deletes the student's previous result and inserts the
+new one: two graders grading the same assignment at once each commit every student whole, the
+later commit of a student replacing the earlier, never a mix of the two. When only some notebooks are graded (``--notebook``), each student's staged folder starts as
 a copy of their current ``autograded/`` folder, so nbgrader replaces those notebooks there and
 the commit keeps the others, as nbgrader does in place. A student nbgrader failed on commits
 nothing to the gradebook; their ``autograded/`` folder stays as it was, or, when they had none,
@@ -31,7 +38,9 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+
+from filmkit.course.folder import sqlite_path
 
 # The gradebook tables that hold one student's result, with the rows of that result.
 _STUDENT_ROWS: Final = (
@@ -53,7 +62,8 @@ class Staging:
 
     course_root: Path
     assignment: str
-    gradebook_file: Path | None = None  # default: gradebook.db in the course folder
+    gradebook_url: str = ""  # nbgrader's CourseDirectory.db_url; default: gradebook.db here
+    autograded_dir: Path | None = None  # CourseDirectory.autograded_directory; default: here
 
     @property
     def root(self) -> Path:
@@ -76,11 +86,13 @@ class Staging:
         return base / student / self.assignment if student else base
 
     def final_autograded(self, student: str) -> Path:
-        return self.course_root / "autograded" / student / self.assignment
+        base = self.autograded_dir or self.course_root / "autograded"
+        return base / student / self.assignment
 
     @property
-    def real_gradebook(self) -> Path:
-        return self.gradebook_file or self.course_root / "gradebook.db"
+    def real_gradebook(self) -> str:
+        """The course's gradebook, as an SQLAlchemy URL."""
+        return self.gradebook_url or f"sqlite:///{self.course_root / 'gradebook.db'}"
 
     def start(self) -> None:
         """A fresh staging area with a consistent copy of the gradebook (after :func:`recover`
@@ -88,15 +100,23 @@ class Staging:
         if self.root.exists():
             shutil.rmtree(self.root)
         self.root.mkdir(parents=True)
+        sqlite_file = sqlite_path(self.real_gradebook)
+        if sqlite_file is None:
+            copy_gradebook(self.real_gradebook, f"sqlite:///{self.gradebook}")
+            return
         with (
-            closing(sqlite3.connect(self.real_gradebook)) as source,
+            closing(sqlite3.connect(sqlite_file)) as source,
             closing(sqlite3.connect(self.gradebook)) as copy,
         ):
             source.backup(copy)
 
     def commit(self, student: str) -> None:
         """Make ``student``'s staged result the real one (see the module docstring)."""
-        merge_student(self.gradebook, self.real_gradebook, self.assignment, student)
+        sqlite_file = sqlite_path(self.real_gradebook)
+        if sqlite_file is None:
+            merge_student_into(self.gradebook, self.real_gradebook, self.assignment, student)
+        else:
+            merge_student(self.gradebook, sqlite_file, self.assignment, student)
         with open(self.journal, "a", encoding="utf-8") as journal:
             journal.write(student + "\n")
             journal.flush()
@@ -195,3 +215,107 @@ def merge_student(staged: Path, target: Path, assignment: str, student: str) -> 
             db.execute("ROLLBACK")
             raise
     return copied
+
+
+# --------------------------------------------------------------------------- other databases
+
+
+def _tables() -> list[Any]:
+    """nbgrader's gradebook tables, parents before children."""
+    from nbgrader.api import Base
+
+    return list(Base.metadata.sorted_tables)
+
+
+def copy_gradebook(url: str, target_url: str) -> int:
+    """Copy the gradebook at ``url`` into the empty database at ``target_url``: every table of
+    nbgrader's models and its schema version (``alembic_version``), read in one transaction.
+    Returns the rows copied. (Also how a course moves its SQLite gradebook to PostgreSQL.)"""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, text
+
+    source = create_engine(url)
+    copy = create_engine(target_url)
+    copied = 0
+    try:
+        with source.connect() as read, copy.begin() as write:
+            if source.dialect.name == "postgresql":  # one snapshot of every table
+                read.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            Base.metadata.create_all(write)
+            for table in _tables():
+                rows = [dict(r) for r in read.execute(table.select()).mappings()]
+                if rows:
+                    write.execute(table.insert(), rows)
+                    copied += len(rows)
+            if inspect(read).has_table("alembic_version"):
+                versions = read.execute(text("SELECT version_num FROM alembic_version")).all()
+                write.execute(
+                    text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+                )
+                for (version,) in versions:
+                    write.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": version})
+    finally:
+        source.dispose()
+        copy.dispose()
+    return copied
+
+
+def _student_rows(connection: Any, assignment: str, student: str) -> dict[str, list[Any]]:
+    """``student``'s result for ``assignment`` in ``connection``'s gradebook: the rows of each
+    table of :data:`_STUDENT_ROWS`, by table name."""
+    from sqlalchemy import select
+
+    tables = {t.name: t for t in _tables()}
+    assignment_t, submitted = tables["assignment"], tables["submitted_assignment"]
+    notebook_t = tables["submitted_notebook"]
+    submissions = select(submitted.c.id).where(
+        submitted.c.student_id == student,
+        submitted.c.assignment_id.in_(
+            select(assignment_t.c.id).where(assignment_t.c.name == assignment)
+        ),
+    )
+    notebooks = select(notebook_t.c.id).where(notebook_t.c.assignment_id.in_(submissions))
+    conditions = {
+        "student": tables["student"].c.id == student,
+        "submitted_assignment": submitted.c.id.in_(submissions),
+        "submitted_notebook": notebook_t.c.assignment_id.in_(submissions),
+        "grade": tables["grade"].c.notebook_id.in_(notebooks),
+        "comment": tables["comment"].c.notebook_id.in_(notebooks),
+    }
+    return {
+        name: [dict(r) for r in connection.execute(tables[name].select().where(where)).mappings()]
+        for name, where in conditions.items()
+    }
+
+
+def merge_student_into(staged: Path, url: str, assignment: str, student: str) -> int:
+    """Replace ``student``'s result for ``assignment`` in the gradebook at ``url`` (not SQLite)
+    by the staged one, in one transaction (see the module docstring). Returns the rows written."""
+    from sqlalchemy import create_engine, text
+
+    tables = {t.name: t for t in _tables()}
+    source, target = create_engine(f"sqlite:///{staged}"), create_engine(url)
+    try:
+        with source.connect() as read:
+            new = _student_rows(read, assignment, student)
+        with target.begin() as write:
+            if target.dialect.name == "postgresql":
+                key = f"filmkit grade: {assignment} / {student}"
+                write.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+            old = _student_rows(write, assignment, student)
+            for name in ("comment", "grade", "submitted_notebook", "submitted_assignment"):
+                ids = [row["id"] for row in old[name]]
+                if ids:
+                    write.execute(tables[name].delete().where(tables[name].c.id.in_(ids)))
+            written = 0
+            if new["student"] and not old["student"]:  # a student nbgrader created: added;
+                write.execute(tables["student"].insert(), new["student"])  # else left as it is
+                written += len(new["student"])
+            for name in ("submitted_assignment", "submitted_notebook", "grade", "comment"):
+                if new[name]:
+                    write.execute(tables[name].insert(), new[name])
+                    written += len(new[name])
+    finally:
+        source.dispose()
+        target.dispose()
+    return written
