@@ -86,6 +86,7 @@ compat: setup ## nbgrader's installed autograde tests, each `nbgrader autograde`
 bench: setup ## Benchmarks (figures printed, not asserted)
 	$(UV) run --locked python benchmarks/evidence.py
 	$(UV) run --locked python benchmarks/grade.py
+	$(UV) run --locked python benchmarks/small_run.py
 
 clean: ## Remove the environment and caches
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis

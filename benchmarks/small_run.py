@@ -29,16 +29,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import grade as bench  # noqa: E402  (the course builder of the throughput benchmark)
+import grade as bench  # the course builder of the throughput benchmark
 
 
 def timed(command: list[str], cwd: Path) -> float:
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    env = dict(
+        os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):  # 1: a specimen that fails, as nbgrader reports it
-        raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+        raise SystemExit(
+            f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}"
+        )
     return seconds
 
 

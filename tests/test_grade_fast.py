@@ -238,3 +238,49 @@ def test_a_killed_run_keeps_whole_results_and_resumes(big_class: Path) -> None:
     assert json.loads(
         (big_class / ".filmkit" / "grading" / assignment / "outcomes.json").read_text()
     )
+
+
+def test_a_small_run_uses_the_worker_it_started_before_reading_nbgrader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one student: the worker starts first (grade.start_early) and grades; a different
+    # configuration given to nbgrader's options instead gets a worker of its own
+    root = new_course(tmp_path / "course", ["01-genre-shifts"])
+    full = next(s for s in load_specimens("01-genre-shifts") if s.student == "full")
+    hand_in(load_course(root), full)
+    seen: list[tuple[bool, bool]] = []
+    started = grade.start_early
+
+    def recording(*args: object, **kwargs: object) -> grade.EarlyPool | None:
+        early = started(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append((early is not None, False))
+        if early is not None:
+            close = early.pool.close
+
+            def closed() -> None:
+                seen.append((True, True))
+                close()
+
+            monkeypatch.setattr(early.pool, "close", closed)
+        return early
+
+    monkeypatch.setattr(grade, "start_early", recording)
+    summary = grade.main("01-genre-shifts", course=root, force=True)
+    assert summary.graded == ("full",) and seen[0] == (True, False)
+    assert seen[1:] == [(True, True)]  # closed once: by the run that used it, when done
+    seen.clear()
+    summary = grade.main(
+        None, course=root, force=True, nbgrader_args=["01-genre-shifts", "--GradingLimits.pids=48"]
+    )
+    assert summary.graded == ("full",)
+    assert seen == [(True, False), (True, True)]  # started, found not to be the one, closed
+
+
+def test_a_run_that_may_be_large_starts_no_worker_early(tmp_path: Path) -> None:
+    root = new_course(tmp_path / "course", ["01-genre-shifts"])
+    for specimen in load_specimens("01-genre-shifts")[:3]:
+        hand_in(load_course(root), specimen)
+    early = grade.start_early(
+        ["01-genre-shifts"], root, sandbox=True, limits=None, cell_timeout=None
+    )
+    assert early is None

@@ -260,7 +260,6 @@ def grade_command(
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from filmkit.course.report import grade_table
     from filmkit.grading import grade
 
     out = console()
@@ -290,6 +289,10 @@ def grade_command(
             message=lambda text: out.print(text, markup=False),
             nbgrader_args=arguments,
         )
+    # imported after grading: it imports nbgrader, whose start a small run overlaps with the
+    # worker's (grade.start_early)
+    from filmkit.course.report import grade_table
+
     out.print(grade_table(summary))
     if summary.failed:
         click.echo(
@@ -339,18 +342,66 @@ def feedback_command(assignment: str, course: Path | None, require_marked: bool)
     help="The grades CSV to write (default: grades.csv in the course folder); the per-question "
     "CSV goes beside it as NAME-per-question.csv.",
 )
-def export_command(course: Path | None, out: Path | None) -> None:
+@click.option(
+    "--lms",
+    type=click.Choice(["canvas", "moodle"]),
+    default=None,
+    help="Also write NAME-canvas.csv or NAME-moodle.csv, in that LMS's grade-import format: one "
+    "row per student (ids from the roster: nbgrader db student import), a column per "
+    "assignment; cells of submissions not graded or awaiting a marker are left empty.",
+)
+def export_command(course: Path | None, out: Path | None, lms: str | None) -> None:
     """Export the grades as CSV files.
 
     A grades CSV (nbgrader's export, one row per student and assignment) and a per-question CSV
-    (one row per student and question).
+    (one row per student and question); with --lms, the LMS's import file too.
     """
     from filmkit.course import export
     from filmkit.course.report import export_table
 
-    exported = export.main(course=course, out=out)
+    exported = export.main(course=course, out=out, lms=lms)
     console().print(export_table(exported))
     click.echo(f"Wrote {exported.grades_csv} and {exported.per_question_csv}")
+    if exported.lms is not None:
+        click.echo(f"Wrote {exported.lms.path} (import it into {lms})")
+        for line in exported.lms.not_exported:
+            click.echo(f"filmkit: left empty: {line}", err=True)
+
+
+@main.command("collect")
+@click.argument("assignment")
+@_course_option()
+@click.option(
+    "--zip",
+    "archive",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The LMS's bulk download of the assignment's submissions (a .zip).",
+)
+@click.option(
+    "--lms",
+    type=click.Choice(["canvas", "moodle"]),
+    required=True,
+    help="Whose file naming the download has (Canvas's or Moodle's).",
+)
+def collect_command(assignment: str, course: Path | None, archive: Path, lms: str) -> None:
+    """Collect an LMS's download of ASSIGNMENT's submissions into submitted/.
+
+    nbgrader's zip_collect unpacks it; each file's LMS user number is looked up in the roster
+    (the students' lms_user_id: nbgrader db student import roster.csv). Files of a number not in
+    the roster are skipped and named (exit 1), never filed under a guessed student.
+    """
+    from filmkit.course.lms import collect_zip
+
+    collected = collect_zip(assignment, archive, lms=lms, course=course)
+    click.echo(
+        f"Collected {len(collected.students)} submission(s) of {assignment}: "
+        f"{', '.join(collected.students) or '(none)'}"
+    )
+    for line in collected.skipped:
+        click.echo(f"filmkit: skipped {line}", err=True)
+    if collected.skipped:
+        sys.exit(1)
 
 
 @main.command("report")

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from filmkit.course.folder import load_course
 from filmkit.grading.grade import SCORE_COLUMNS, scores, totals
 from filmkit.grading.outcome import read_outcomes
+
+if TYPE_CHECKING:
+    from filmkit.course.lms import LmsExport
 
 PER_QUESTION_COLUMNS = [*SCORE_COLUMNS, "status", "reason"]
 
@@ -26,14 +30,19 @@ class Exported:
     per_question_csv: Path
     per_question: pd.DataFrame  # PER_QUESTION_COLUMNS
     totals: pd.DataFrame  # student, assignment, score, max_score, to_mark, failed
+    lms: LmsExport | None = None  # with --lms: the LMS's import file
 
 
 def per_question_path(grades_csv: Path) -> Path:
     return grades_csv.with_name(f"{grades_csv.stem}-per-question.csv")
 
 
-def main(*, course: Path | None = None, out: Path | None = None) -> Exported:
-    """Export every assignment's grades; ``out`` defaults to ``<course>/grades.csv``."""
+def main(
+    *, course: Path | None = None, out: Path | None = None, lms: str | None = None
+) -> Exported:
+    """Export every assignment's grades; ``out`` defaults to ``<course>/grades.csv``; ``lms``
+    (canvas or moodle) also writes ``<name>-<lms>.csv`` in that LMS's import format
+    (:mod:`filmkit.course.lms`)."""
     from nbgrader.plugins import CsvExportPlugin
 
     loaded = load_course(course)
@@ -50,7 +59,19 @@ def main(*, course: Path | None = None, out: Path | None = None) -> Exported:
     )
     per_question_csv = per_question_path(grades_csv)
     per_question.to_csv(per_question_csv, index=False)
-    return Exported(grades_csv, per_question_csv, per_question, totals(per_question))
+    summed = totals(per_question)
+    lms_export = None
+    if lms is not None:
+        from filmkit.course.lms import LmsExport, lms_table
+
+        status = per_question.groupby(["student", "assignment"], sort=False)["status"].first()
+        with_state = summed.merge(status.reset_index(), on=["student", "assignment"], how="left")
+        with loaded.gradebook() as gb:
+            table, not_exported = lms_table(lms, with_state, list(gb.students))
+        path = grades_csv.with_name(f"{grades_csv.stem}-{lms}.csv")
+        table.to_csv(path, index=False)
+        lms_export = LmsExport(path, table, tuple(not_exported))
+    return Exported(grades_csv, per_question_csv, per_question, summed, lms_export)
 
 
 def with_status(table: pd.DataFrame, course_root: Path, assignment: str) -> pd.DataFrame:

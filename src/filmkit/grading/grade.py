@@ -33,6 +33,8 @@ import fnmatch
 import json
 import logging
 import os
+import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,7 +60,7 @@ from filmkit.grading.outcome import (
     read_outcomes,
     write_outcomes,
 )
-from filmkit.grading.pool import Limits
+from filmkit.grading.pool import Limits, WorkerPool
 from filmkit.grading.screen import Screened, released_notebooks, screen
 from filmkit.grading.settings import AutogradeFailed, Settings
 from filmkit.grading.staging import Staging, recover
@@ -164,10 +166,54 @@ def main(
     """
     import time
 
-    from filmkit.corpus import verify_corpus
-
     started = time.perf_counter()
     say = message or (lambda _text: None)
+    early = start_early(
+        [assignment] if assignment else [a for a in nbgrader_args if not a.startswith("-")],
+        course,
+        sandbox=sandbox,
+        limits=limits,
+        cell_timeout=cell_timeout,
+    )
+    try:
+        return _main(
+            assignment,
+            course=course,
+            students=students,
+            jobs=jobs,
+            force=force,
+            sandbox=sandbox,
+            limits=limits,
+            cell_timeout=cell_timeout,
+            progress=progress,
+            say=say,
+            nbgrader_args=nbgrader_args,
+            early=early,
+            started=started,
+        )
+    finally:
+        if early is not None:
+            early.discard()
+
+
+def _main(
+    assignment: str | None,
+    *,
+    course: Path | None,
+    students: Sequence[str] | None,
+    jobs: int | None,
+    force: bool,
+    sandbox: bool,
+    limits: Limits | None,
+    cell_timeout: float | None,
+    progress: GradeProgress | None,
+    say: Callable[[str], None],
+    nbgrader_args: Sequence[str],
+    early: EarlyPool | None,
+    started: float,
+) -> GradeSummary:
+    from filmkit.corpus import verify_corpus
+
     asked = settings.read(
         assignment, course=course, args=nbgrader_args, students=students, force=force
     )
@@ -238,6 +284,7 @@ def main(
             progress=progress,
             say=say,
             before=verified,
+            early=early,
         )
     else:
         verified()
@@ -431,20 +478,14 @@ def _grade_staged(
     progress: GradeProgress | None,
     say: Callable[[str], None],
     before: Callable[[], None] = lambda: None,
+    early: EarlyPool | None = None,
 ) -> tuple[str, tuple[RunStats, ...]]:
     """Grade the screened submissions in the staging area; commit each student whole.
-    ``before`` runs once the workers are starting, before anything is staged or graded."""
-    import nbformat
+    ``before`` runs once the workers are starting, before anything is staged or graded;
+    ``early``: a pool started before the settings were read, used if it is the one needed."""
     from nbgrader.coursedir import CourseDirectory
 
-    from filmkit.grading.fastgrade import FastAutograde, judged_cells
-    from filmkit.grading.pool import (
-        JUDGE_PRELOAD,
-        WorkerPool,
-        cells_for_job,
-        files_from_dir,
-        preload_for,
-    )
+    from filmkit.grading.fastgrade import FastAutograde
 
     config = copy.deepcopy(course.config)
     relative = staging.root.relative_to(course.root)
@@ -476,37 +517,24 @@ def _grade_staged(
         if memory_warning:
             say(memory_warning)
         notebooks = sum(sum(n.endswith(".ipynb") for n in f.files) for f in screened.values())
-        # a small run (SMALL_RUN notebooks or fewer) runs them one after the other on one
-        # worker, as stock nbgrader runs them, but without a kernel start each: a second
-        # worker, or a warm-up run, would cost more than it saves
-        small = notebooks <= SMALL_RUN
-        slots = 1 if small else min(jobs, notebooks)
-        warmup = None
-        release_dir = course.step_dir("release") / assignment
-        released = sorted(release_dir.glob("*.ipynb"))
-        preload: dict[str, Any] = {}
-        # the released version shows what gets imported, and holds no secret; a run of it
-        # pays off only when some slot grades more than one notebook, and not in a small run.
-        # Without it, the workers import beforehand only what the notebooks' own import lines
-        # name (released ones for the sandbox, the instructor's for the judge)
-        if released and notebooks > slots and not small:
-            nb = nbformat.read(released[0], as_version=4)
-            warmup = (cells_for_job(nb, judged_cells(nb)), files_from_dir(release_dir))
-        else:
-            preload["preload"] = preload_for(_code(released))
-            preload["judge_preload"] = tuple(
-                m for m in preload_for(_code(course.notebooks(assignment))) if m in JUDGE_PRELOAD
-            )
-        pool = WorkerPool(
-            jobs=slots,
-            limits=limits,
-            log_dir=log_dir,
+        options = pool_options(
+            course.config,
+            notebooks=notebooks,
+            jobs=jobs,
             sandbox=sandbox,
-            warmup=warmup,
-            cgroups=support,
-            wait=False,  # its fork servers start while the texts are verified and staged
-            **preload,
+            limits=limits,
+            cell_timeout=cell_timeout,
+            release_dir=course.step_dir("release") / assignment,
+            source_dir=course.step_dir("source") / assignment,
+            log_dir=log_dir,
         )
+        if early is not None and early.options == options:
+            pool, early.adopted = early.pool, True
+        else:
+            if early is not None:
+                early.discard()
+            # its fork servers start while the texts are verified and staged
+            pool = WorkerPool(**options, wait=False)
         if pool.warning:
             say(pool.warning)
 
@@ -583,6 +611,125 @@ def _grade_staged(
     if pool is None:
         return "not run (--no-execute)", stats
     return (pool.mode if not pool.warning else pool.warning), stats
+
+
+def pool_options(
+    config: Any,
+    *,
+    notebooks: int,
+    jobs: int,
+    sandbox: bool,
+    limits: Limits | None,
+    cell_timeout: float | None,
+    release_dir: Path,
+    source_dir: Path,
+    log_dir: Path,
+) -> dict[str, Any]:
+    """The :class:`WorkerPool` that grades ``notebooks`` notebooks of the assignment whose
+    released and source notebooks are in those folders, as keyword arguments.
+
+    A small run (:data:`SMALL_RUN` notebooks or fewer) runs them one after the other on one
+    worker, as stock nbgrader runs them, but without a kernel start each: a second worker, or
+    a warm-up run, would cost more than it saves. Otherwise the released version (it holds no
+    secret) is run once per worker first, when some worker grades more than one notebook, to
+    learn what gets imported; without a warm-up the workers import beforehand what the
+    notebooks' own import lines name (released ones for the sandbox, the instructor's for the
+    judge). Raises :class:`CgroupError` where the configuration demands control groups that
+    this machine does not give."""
+    from filmkit.grading.pool import JUDGE_PRELOAD, cells_for_job, files_from_dir, preload_for
+
+    grading = GradingLimits(
+        config=config, **({"cell_timeout": cell_timeout} if cell_timeout else {})
+    )
+    small = notebooks <= SMALL_RUN
+    slots = 1 if small else min(jobs, notebooks)
+    options: dict[str, Any] = dict(
+        jobs=slots,
+        limits=limits or grading.to_limits(),
+        log_dir=log_dir,
+        sandbox=sandbox,
+        cgroups=grading.cgroup_support(),
+        warmup=None,
+    )
+    released = sorted(release_dir.glob("*.ipynb"))
+    if released and notebooks > slots and not small:
+        import nbformat
+
+        from filmkit.grading.fastgrade import judged_cells
+
+        nb = nbformat.read(released[0], as_version=4)
+        options["warmup"] = (cells_for_job(nb, judged_cells(nb)), files_from_dir(release_dir))
+    else:
+        options["preload"] = preload_for(_code(released))
+        sources = sorted(source_dir.glob("*.ipynb"))
+        options["judge_preload"] = tuple(
+            m for m in preload_for(_code(sources)) if m in JUDGE_PRELOAD
+        )
+    return options
+
+
+@dataclass
+class EarlyPool:
+    """A small run's worker, started before nbgrader is imported (see :func:`start_early`)."""
+
+    options: dict[str, Any]
+    pool: WorkerPool
+    adopted: bool = False  # the run grades on it (and closes it when done)
+    discarded: bool = False
+
+    def discard(self) -> None:
+        """Close the pool, unless the run took it or it is closed already."""
+        if not self.adopted and not self.discarded:
+            self.discarded = True
+            self.pool.close()
+
+
+def start_early(
+    candidates: Sequence[str],
+    course: Path | None,
+    *,
+    sandbox: bool,
+    limits: Limits | None,
+    cell_timeout: float | None,
+) -> EarlyPool | None:
+    """Start the worker of a run that is certainly small, before anything else.
+
+    Reading nbgrader's settings imports nbgrader (about 1.3 s, mostly its Jupyter server
+    extension) and a worker takes as long to start; started first, they overlap, which is most
+    of a small run's fixed cost. The course and its folders are guessed as nbgrader's defaults
+    would have them (``--course``, or the working folder's or filmkit's course; ``submitted/``,
+    ``release/``, ``source/`` below it), the assignment as the first of ``candidates`` (the
+    command line's words that are not options) handed in there. The pool is all its options
+    say, so :func:`_grade_staged` uses it exactly when the settings it reads give the same
+    :func:`pool_options`, and closes it otherwise: a wrong guess costs a worker's start, never a
+    wrong run. None where the run may not be small or anything is unclear."""
+    try:
+        from filmkit.course.folder import CONFIG_FILE, default_course_dir, load_course
+
+        here = Path.cwd()
+        root = course or (here if (here / CONFIG_FILE).is_file() else default_course_dir())
+        loaded = load_course(root)
+        submitted = loaded.root / "submitted"
+        found = [(a, list(submitted.glob(f"*/{a}/*.ipynb"))) for a in candidates if a]
+        assignment, handed_in = next(((a, len(nbs)) for a, nbs in found if nbs), ("", 0))
+        if not 0 < handed_in <= SMALL_RUN:
+            return None
+        options = pool_options(
+            loaded.config,
+            notebooks=handed_in,
+            jobs=1,
+            sandbox=sandbox,
+            limits=limits,
+            cell_timeout=cell_timeout,
+            release_dir=loaded.root / "release" / assignment,
+            source_dir=loaded.root / "source" / assignment,
+            log_dir=Staging(loaded.root, assignment).root.parent / "logs",
+        )
+        with warnings.catch_warnings():  # a missing sandbox is said once, by the run itself
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return EarlyPool(options, WorkerPool(**options, wait=False))
+    except Exception:  # only an optimisation: the run starts its own worker
+        return None
 
 
 def _code(notebooks: Sequence[Path]) -> list[str]:
