@@ -156,18 +156,42 @@ def _course_option() -> Callable[[Callable[..., None]], Callable[..., None]]:
     help="Also run nbgrader's validator: each source notebook must pass all its tests, each "
     "released one none (default: yes; a kernel per notebook).",
 )
-def release_command(assignments: tuple[str, ...], course: Path | None, validate: bool) -> None:
+@click.option(
+    "--exchange/--no-exchange",
+    "to_exchange",
+    default=True,
+    help="Also put each release in nbgrader's exchange (c.Exchange.root), where students fetch "
+    "it from JupyterLab's Assignments tab (default: yes, when that folder exists).",
+)
+def release_command(
+    assignments: tuple[str, ...], course: Path | None, validate: bool, to_exchange: bool
+) -> None:
     """Release the assignments and check them for leaks.
 
     nbgrader writes the student versions of the assignments (all, or those named) into release/.
     Every released file is then searched for the source notebooks' solutions, hidden tests and
     answer keys: if one is found, that release is deleted and the command fails (exit 2) naming
-    each leak.
+    each leak. A release that passes goes into nbgrader's exchange too, when the course has one.
     """
-    from filmkit.course import release
+    from filmkit.course import exchange, release
+    from filmkit.course.folder import load_course
     from filmkit.course.report import released_table
 
-    console().print(released_table(release.main(assignments, course=course, validate=validate)))
+    released = release.main(assignments, course=course, validate=validate)
+    console().print(released_table(released))
+    if not to_exchange:
+        return
+    loaded = load_course(course)
+    if not exchange.has_exchange(loaded):
+        click.echo(
+            f"note: no exchange folder at {exchange.exchange_root(loaded)}: students get the "
+            "files of release/ some other way (see c.Exchange.root to serve them through a hub)"
+        )
+        return
+    for one in released:
+        click.echo(
+            f"Released {one.assignment} to the exchange: {exchange.release(loaded, one.assignment)}"
+        )
 
 
 @main.command(
@@ -313,7 +337,16 @@ def grade_command(
     "exit 2 naming them and how to mark them in formgrader. By default feedback is written and "
     "says 'awaiting marking' for them.",
 )
-def feedback_command(assignment: str, course: Path | None, require_marked: bool) -> None:
+@click.option(
+    "--release",
+    "hand_back",
+    is_flag=True,
+    help="Then hand the feedback back through nbgrader's exchange, where each student fetches "
+    "their own from JupyterLab's Assignments tab.",
+)
+def feedback_command(
+    assignment: str, course: Path | None, require_marked: bool, hand_back: bool
+) -> None:
     """Write the students' feedback for an assignment.
 
     Each autograded student's feedback HTML for ASSIGNMENT goes into feedback/, with the hidden
@@ -331,6 +364,12 @@ def feedback_command(assignment: str, course: Path | None, require_marked: bool)
     if waiting:
         message = feedback.awaiting_message(assignment, waiting, students=len(results))
         click.echo(f"filmkit: warning: {message}", err=True)
+    if hand_back:
+        from filmkit.course import exchange
+        from filmkit.course.folder import load_course
+
+        where = exchange.release_feedback(load_course(course), assignment)
+        click.echo(f"Handed {len(results)} student(s)' feedback back through {where}")
 
 
 @main.command("export")
@@ -375,25 +414,41 @@ def export_command(course: Path | None, out: Path | None, lms: str | None) -> No
     "--zip",
     "archive",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="The LMS's bulk download of the assignment's submissions (a .zip).",
+    default=None,
+    help="Collect from an LMS's bulk download of the submissions (a .zip) instead of the "
+    "exchange; needs --lms.",
 )
 @click.option(
     "--lms",
     type=click.Choice(["canvas", "moodle"]),
-    required=True,
-    help="Whose file naming the download has (Canvas's or Moodle's).",
+    default=None,
+    help="Whose file naming the --zip download has (Canvas's or Moodle's).",
 )
-def collect_command(assignment: str, course: Path | None, archive: Path, lms: str) -> None:
-    """Collect an LMS's download of ASSIGNMENT's submissions into submitted/.
+def collect_command(
+    assignment: str, course: Path | None, archive: Path | None, lms: str | None
+) -> None:
+    """Collect ASSIGNMENT's submissions into submitted/.
 
-    nbgrader's zip_collect unpacks it; each file's LMS user number is looked up in the roster
-    (the students' lms_user_id: nbgrader db student import roster.csv). Files of a number not in
-    the roster are skipped and named (exit 1), never filed under a guessed student.
+    From nbgrader's exchange (what students handed in from JupyterLab's Assignments tab, each
+    with the time nbgrader's submit recorded), or with --zip from an LMS's download: nbgrader's
+    zip_collect unpacks it and each file's LMS user number is looked up in the roster (the
+    students' lms_user_id: nbgrader db student import roster.csv). Files of a number not in the
+    roster are skipped and named (exit 1), never filed under a guessed student.
     """
-    from filmkit.course.lms import collect_zip
+    from filmkit.course.folder import load_course
 
-    collected = collect_zip(assignment, archive, lms=lms, course=course)
+    if archive is None:
+        if lms is not None:
+            raise click.UsageError("--lms goes with --zip (an LMS's download)")
+        from filmkit.course import exchange
+
+        collected = exchange.collect(load_course(course), assignment)
+    else:
+        if lms is None:
+            raise click.UsageError("--zip needs --lms canvas or --lms moodle")
+        from filmkit.course.lms import collect_zip
+
+        collected = collect_zip(assignment, archive, lms=lms, course=course)
     click.echo(
         f"Collected {len(collected.students)} submission(s) of {assignment}: "
         f"{', '.join(collected.students) or '(none)'}"

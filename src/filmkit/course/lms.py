@@ -47,6 +47,7 @@ import pandas as pd
 from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 from traitlets import Enum, Unicode
 
+from filmkit.course.exchange import Collected
 from filmkit.course.folder import GradingError, load_course
 
 LMS_NAMES: Final = ("canvas", "moodle")
@@ -145,13 +146,6 @@ class LmsFileNames(FileNameCollectorPlugin):  # type: ignore[misc]
         if found.get("timestamp"):
             info["timestamp"] = found["timestamp"]
         return info
-
-
-@dataclass(frozen=True)
-class Collected:
-    assignment: str
-    students: tuple[str, ...]  # whose submitted/ folder the download filled
-    skipped: tuple[str, ...]  # files not collected, each with why
 
 
 def collect_zip(

@@ -23,7 +23,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import nbformat
 
@@ -73,6 +73,18 @@ def load_specimens(assignment: str, folder: Path | None = None) -> list[Specimen
     return found
 
 
+def answer(nb: Any, specimen: Specimen) -> set[str]:
+    """Write the specimen's answers into the notebook ``nb`` (a released one, as a student
+    would type them); returns the grade ids it answered."""
+    used = set()
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in specimen.answers:
+            cell.source = specimen.answers[grade_id]
+            used.add(grade_id)
+    return used
+
+
 def hand_in(course: Course, specimen: Specimen, *, submitted_at: str = SUBMITTED_AT) -> Path:
     """Write ``submitted/<student>/<assignment>/`` from the release with the specimen's answers."""
     release = course.step_dir("release") / specimen.assignment
@@ -85,11 +97,7 @@ def hand_in(course: Course, specimen: Specimen, *, submitted_at: str = SUBMITTED
     unused = set(specimen.answers)
     for path in sorted(dest.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if grade_id in specimen.answers:
-                cell.source = specimen.answers[grade_id]
-                unused.discard(grade_id)
+        unused -= answer(nb, specimen)
         nbformat.write(nb, path)
     if unused:
         raise GradingError(
