@@ -1,9 +1,16 @@
 # Two commands on a fresh machine with only Python and pip: `make demo` and `make test`.
-# Each installs what it needs: uv through pip when missing, then the locked environment.
+# Each installs what it needs: uv when missing, then the locked environment.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
-UV := $(PYTHON) -m uv
+# uv: the Python's own (python3 -m uv) or one on PATH; else a private copy in .uv-bootstrap/, a
+# virtual environment of its own, so the system Python is never touched (Debian 12 and Ubuntu
+# 24.04 refuse `pip install --user` there: PEP 668); where python3-venv is missing, pip's user
+# install with the flag PEP 668 documents for it (--break-system-packages), behind a wrapper.
+UV_BOOTSTRAP := .uv-bootstrap/bin/uv
+UV := $(shell if $(PYTHON) -m uv --version >/dev/null 2>&1; then echo "$(PYTHON) -m uv"; \
+  elif command -v uv >/dev/null 2>&1; then command -v uv; else echo "$(CURDIR)/$(UV_BOOTSTRAP)"; fi)
+UV_NEEDED := $(if $(findstring $(UV_BOOTSTRAP),$(UV)),$(UV_BOOTSTRAP),)
 # Never fetch a Python build: this project runs on the machine's own Python (>= 3.11).
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
@@ -29,9 +36,19 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	else echo "warning: npm is missing: install Node.js and npm (Debian: apt-get install npm)," \
 	  "then run make setup again; the course site and filmkit report need plotly.js from it"; fi
 
-.venv/.synced: pyproject.toml uv.lock
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv 2>/dev/null \
-	  || $(PYTHON) -m pip install --quiet uv
+$(UV_BOOTSTRAP):
+	@echo "Installing uv into .uv-bootstrap/ (the system Python is left as it is)"
+	@rm -rf .uv-bootstrap
+	@if $(PYTHON) -m venv .uv-bootstrap >/dev/null 2>&1 && .uv-bootstrap/bin/python -m pip --version >/dev/null 2>&1; then \
+	  .uv-bootstrap/bin/python -m pip install --quiet --disable-pip-version-check uv; \
+	else rm -rf .uv-bootstrap; \
+	  echo "no venv module here (Debian: apt install python3-venv): pip's user install instead"; \
+	  $(PYTHON) -m pip install --quiet --user uv 2>/dev/null \
+	    || $(PYTHON) -m pip install --quiet --user --break-system-packages uv; \
+	  mkdir -p .uv-bootstrap/bin; \
+	  printf '#!/bin/sh\nexec %s -m uv "$$@"\n' "$(PYTHON)" > $@; chmod +x $@; fi
+
+.venv/.synced: pyproject.toml uv.lock | $(UV_NEEDED)
 	$(UV) sync --locked
 	@$(MAKE) --no-print-directory sandbox postgres
 	@touch $@
@@ -89,4 +106,4 @@ bench: setup ## Benchmarks (figures printed, not asserted)
 	$(UV) run --locked python benchmarks/small_run.py
 
 clean: ## Remove the environment and caches
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .venv .uv-bootstrap .pytest_cache .mypy_cache .ruff_cache .hypothesis
