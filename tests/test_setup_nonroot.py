@@ -26,6 +26,21 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.slow
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
+NETWORK = {
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "PIP_CERT",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "UV_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_NATIVE_TLS",
+    "npm_config_registry",
+    "NPM_CONFIG_REGISTRY",
+}
 
 
 def _usable_python() -> str | None:
@@ -62,6 +77,9 @@ class Account:
             "LOGNAME": self.name,
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
+            # the machine's network settings (its CA bundle, proxies, package index), which a
+            # user logged in here would have too; nothing else of the test's environment
+            **{k: v for k, v in os.environ.items() if k in NETWORK or k.lower().endswith("_proxy")},
         }
         as_user = (
             {"user": self.uid, "group": self.gid, "extra_groups": []} if os.geteuid() == 0 else {}
