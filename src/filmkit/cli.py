@@ -480,6 +480,100 @@ def report_command(assignment: str, course: Path | None, out: Path | None) -> No
     click.echo(f"Wrote {classreport.main(assignment, course=course, out=out).path}")
 
 
+@main.group("hub", invoke_without_command=True)
+@_course_option()
+@click.option("--ip", default="127.0.0.1", show_default=True, help="Where the hub listens.")
+@click.option("--port", type=int, default=8000, show_default=True, help="The hub's port.")
+@click.option(
+    "--authenticator",
+    type=click.Choice(["pam", "native"]),
+    default="pam",
+    show_default=True,
+    help="pam: the students' system accounts and passwords; native: students sign up and the "
+    "instructor approves (needs jupyterhub-nativeauthenticator).",
+)
+@click.option(
+    "--share",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/srv/filmkit-share"),
+    show_default=True,
+    help="A folder every student can read: their nbgrader configuration and the corpus.",
+)
+@click.option(
+    "--grader",
+    "graders",
+    multiple=True,
+    help="A user who grades (formgrade-<course> group); repeat for each. Also an admin.",
+)
+@click.pass_context
+def hub_command(
+    ctx: click.Context,
+    course: Path | None,
+    ip: str,
+    port: int,
+    authenticator: str,
+    share: Path,
+    graders: tuple[str, ...],
+) -> None:
+    """Serve the course to a class through JupyterHub (run as root).
+
+    JupyterHub behind configurable-http-proxy, on loopback unless --ip says otherwise (put a
+    TLS-terminating proxy in front for a real class). Each student in the roster (filmkit hub
+    roster add FILE) logs in with their system account; their server runs as them, with the
+    kit's environment and nbgrader's Assignments tab on the course's exchange. Stop with Ctrl-C.
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = course
+        return
+    from filmkit.course import hub
+    from filmkit.course.folder import load_course
+
+    loaded = load_course(course)
+    settings = hub.HubSettings(
+        loaded,
+        share=share,
+        ip=ip,
+        port=port,
+        authenticator=authenticator,
+        students=hub.students_in(loaded),
+        graders=graders,
+        admins=graders,
+    )
+    config = hub.prepare(settings)
+    click.echo(f"JupyterHub for {loaded.course_id} at http://{ip}:{port}/ (config: {config})")
+    import os
+
+    os.chdir(settings.state)  # JupyterHub writes beside its database
+    os.execv(hub.command(config)[0], hub.command(config))
+
+
+@hub_command.group("roster")
+def roster_group() -> None:
+    """The class list: who may log in to the hub."""
+
+
+@roster_group.command("add")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--no-users",
+    is_flag=True,
+    help="Only add them to the gradebook; make no system users (they exist already).",
+)
+@click.pass_obj
+def roster_add_command(course: Path | None, roster: Path, no_users: bool) -> None:
+    """Add the students of ROSTER (a CSV: id,first_name,last_name,email,lms_user_id).
+
+    Each goes into the gradebook (as nbgrader db student import) and, as root, gets a system
+    user of that name when there is none (their password is set with passwd, or by the
+    institution's accounts); the hub then lets them in.
+    """
+    from filmkit.course import hub
+    from filmkit.course.folder import load_course
+
+    added = hub.add_roster(load_course(course), roster, make_users=not no_users)
+    click.echo(f"{len(added)} student(s) in the roster: {', '.join(added)}")
+
+
 @main.command("lab")
 @_course_option()
 @click.option(

@@ -1,0 +1,264 @@
+"""``filmkit hub``: a real JupyterHub behind configurable-http-proxy, a student's server spawned as
+that student's own system user, nbgrader's Assignments tab listing and fetching the course.
+
+As root (CI): a throwaway system user is the student (removed at teardown); the hub runs on free
+loopback ports with JupyterHub's dummy authenticator (tests only) and an API token; the students'
+environment is this project's lock file installed with the distribution's python3 into a folder
+every user can read (this checkout's own may sit below a folder only root may enter). Everything
+is stopped at the end: the hub, the proxy, the student's server, every process of the user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from filmkit.course import exchange, hub, release
+from filmkit.course.folder import load_course
+from tests.conftest import REPO, course_copy
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="spawns servers as system users: needs root"),
+    pytest.mark.skipif(shutil.which("useradd") is None, reason="useradd (passwd) is missing"),
+    pytest.mark.skipif(
+        not Path("/usr/bin/python3").is_file(), reason="no distribution python3 for the students"
+    ),
+]
+
+ASSIGNMENT = "01-genre-shifts"
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _uv() -> str:
+    found = os.environ.get("UV") or shutil.which("uv")
+    if not found:
+        pytest.skip("uv is not on PATH (make test runs the tests through it)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[Path]:
+    """A folder every user can read: the students' environment and the hub's share."""
+    root = Path(tempfile.mkdtemp(prefix="filmkit-hub-"))
+    root.chmod(0o755)
+    env = dict(
+        os.environ,
+        UV_PROJECT_ENVIRONMENT=str(root / "env"),
+        UV_PYTHON="/usr/bin/python3",
+        UV_PYTHON_DOWNLOADS="never",
+    )
+    done = subprocess.run(
+        [_uv(), "sync", "--locked", "--no-dev", "--no-editable", "--quiet"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Hub:
+    url: str
+    token: str
+    process: subprocess.Popen[str]
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            text = reply.read().decode()
+        return json.loads(text) if text else None
+
+
+@contextlib.contextmanager
+def system_user(prefix: str) -> Iterator[str]:
+    name = f"{prefix}{secrets.token_hex(3)}"
+    subprocess.run(
+        ["useradd", "--system", "--create-home", "--shell", "/bin/sh", name],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield name
+    finally:
+        subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
+        time.sleep(0.2)
+        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+
+
+def _wait(predicate: Any, what: str, timeout: float = 90) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, OSError):
+            found = predicate()
+            if found:
+                return found
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_student_logs_in_and_fetches_the_assignment_on_the_hub(
+    shared: Path, tmp_path: Path
+) -> None:
+    exchange_dir = Path(tempfile.mkdtemp(prefix="filmkit-exchange-"))
+    exchange_dir.chmod(0o777)
+    course = course_copy(tmp_path / "course", ASSIGNMENT)
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(exchange_dir)!r}\n")
+        config.write("c.Exchange.path_includes_course = True\n")
+    release.main([ASSIGNMENT], course=course, validate=False)
+    loaded = load_course(course)
+    exchange.release(loaded, ASSIGNMENT)
+    token = secrets.token_hex(16)
+    with system_user("fkhub") as student:
+        settings = hub.HubSettings(
+            loaded,
+            share=shared / "share",
+            port=_free_port(),
+            hub_port=_free_port(),
+            proxy_api_port=_free_port(),
+            authenticator="dummy",
+            students=(student,),
+            environment=shared / "env",
+        )
+        os.environ[hub.TESTING_ENV] = "1"
+        try:
+            config = hub.prepare(settings)
+        finally:
+            del os.environ[hub.TESTING_ENV]
+        log = (tmp_path / "hub.log").open("w")
+        process = subprocess.Popen(
+            hub.command(config),
+            cwd=settings.state,
+            env=dict(os.environ, FILMKIT_HUB_API_TOKEN=token),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        running = Hub(f"http://127.0.0.1:{settings.port}", token, process)
+        try:
+            version = _wait(lambda: running.api("GET", "/hub/api/"), "the hub's API")
+            assert "version" in version
+            running.api("POST", f"/hub/api/users/{student}/server")
+            _wait(
+                lambda: (
+                    running.api("GET", f"/hub/api/users/{student}")["servers"]
+                    .get("", {})
+                    .get("ready")
+                ),
+                "the student's server",
+                timeout=120,
+            )
+            # the server runs as the student, in their home
+            owner = _wait(lambda: _server_owner(student), "the server's process")
+            assert owner == pwd.getpwnam(student).pw_uid
+            # nbgrader's Assignments tab, through the proxy: the course's release is listed
+            listed = running.api("GET", f"/user/{student}/assignments?course_id=perfection")
+            names = [a["assignment_id"] for a in listed["value"]]
+            assert ASSIGNMENT in names and listed["success"]
+            running.api(
+                "POST",
+                f"/user/{student}/assignments/fetch",
+                {"course_id": "perfection", "assignment_id": ASSIGNMENT},
+            )
+            home = Path(pwd.getpwnam(student).pw_dir)
+            fetched = home / "perfection" / ASSIGNMENT / "genre-shifts.ipynb"
+            assert _wait(fetched.is_file, "the fetched notebook")
+            assert fetched.stat().st_uid == pwd.getpwnam(student).pw_uid
+            running.api("DELETE", f"/hub/api/users/{student}/server")
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+            shutil.rmtree(exchange_dir, ignore_errors=True)
+        proxy_pid = settings.state / "proxy.pid"
+        assert not proxy_pid.exists() or not _alive(int(proxy_pid.read_text() or 0))
+
+
+def _server_owner(user: str) -> int | None:
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"jupyterhub-singleuser" in cmdline:
+            uid = next(line.split()[1] for line in text.splitlines() if line.startswith("Uid:"))
+            if int(uid) == pwd.getpwnam(user).pw_uid:
+                return int(uid)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_roster_makes_the_students_and_their_system_users(tmp_path: Path) -> None:
+    from filmkit.course.folder import GradingError
+
+    course = course_copy(tmp_path / "course", ASSIGNMENT)
+    release.main([ASSIGNMENT], course=course, validate=False)
+    loaded = load_course(course)
+    ids = [f"fkroster{secrets.token_hex(3)}" for _ in range(2)]
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "id,first_name,last_name,email,lms_user_id\n"
+        + "".join(f"{s},Ann{n},Lee,{s}@example.edu,{700 + n}\n" for n, s in enumerate(ids)),
+        encoding="utf-8",
+    )
+    try:
+        assert hub.add_roster(loaded, roster) == ids
+        for student in ids:
+            assert Path(pwd.getpwnam(student).pw_dir).is_dir()  # a system user, with a home
+        with loaded.gradebook() as gb:
+            found = {s.id: s.lms_user_id for s in gb.students}
+        assert found == {s: str(700 + n) for n, s in enumerate(ids)}
+        assert hub.students_in(loaded) == tuple(sorted(ids))
+        bad = tmp_path / "bad.csv"
+        bad.write_text("id\nRoot Admin\n", encoding="utf-8")
+        with pytest.raises(GradingError, match="cannot be a system user name"):
+            hub.add_roster(loaded, bad)
+    finally:
+        for student in ids:
+            subprocess.run(["userdel", "--remove", student], check=False, capture_output=True)
