@@ -11,7 +11,6 @@ is stopped at the end: the hub, the proxy, the student's server, every process o
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pwd
 import secrets
@@ -20,12 +19,8 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -84,24 +79,6 @@ def shared() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@dataclass
-class Hub:
-    url: str
-    token: str
-    process: subprocess.Popen[str]
-
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            self.url + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            text = reply.read().decode()
-        return json.loads(text) if text else None
-
-
 @contextlib.contextmanager
 def system_user(prefix: str) -> Iterator[str]:
     name = f"{prefix}{secrets.token_hex(3)}"
@@ -118,20 +95,7 @@ def system_user(prefix: str) -> Iterator[str]:
         subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
 
 
-def _wait(predicate: Any, what: str, timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(urllib.error.URLError, ConnectionError, OSError):
-            found = predicate()
-            if found:
-                return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_a_student_logs_in_and_fetches_the_assignment_on_the_hub(
-    shared: Path, tmp_path: Path
-) -> None:
+def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: Path) -> None:
     exchange_dir = Path(tempfile.mkdtemp(prefix="filmkit-exchange-"))
     exchange_dir.chmod(0o777)
     course = course_copy(tmp_path / "course", ASSIGNMENT)
@@ -155,59 +119,42 @@ def test_a_student_logs_in_and_fetches_the_assignment_on_the_hub(
         )
         os.environ[hub.TESTING_ENV] = "1"
         try:
-            config = hub.prepare(settings)
+            with hub.running(settings, token, tmp_path / "hub.log") as running:
+                assert "version" in running.api("GET", "/hub/api/")
+                running.start_server(student)
+                # the server runs as the student, in their home
+                owner = running.wait(lambda: _server_owner(student), "the server's process")
+                assert owner == pwd.getpwnam(student).pw_uid
+                # nbgrader's Assignments tab, through the proxy: the course's release is listed
+                listed = running.api("GET", f"/user/{student}/assignments?course_id=perfection")
+                assert listed["success"]
+                assert ASSIGNMENT in [a["assignment_id"] for a in listed["value"]]
+                running.api(
+                    "POST",
+                    f"/user/{student}/assignments/fetch",
+                    {"course_id": "perfection", "assignment_id": ASSIGNMENT},
+                )
+                home = Path(pwd.getpwnam(student).pw_dir)
+                fetched = home / "perfection" / ASSIGNMENT / "genre-shifts.ipynb"
+                assert running.wait(fetched.is_file, "the fetched notebook")
+                assert fetched.stat().st_uid == pwd.getpwnam(student).pw_uid
+                # handed in from the same tab, collected by the instructor
+                submitted = running.api(
+                    "POST",
+                    f"/user/{student}/assignments/submit",
+                    {"course_id": "perfection", "assignment_id": ASSIGNMENT},
+                )
+                assert submitted["success"], submitted
+                assert exchange.collect(loaded, ASSIGNMENT).students == (student,)
+                handed_in = loaded.step_dir("submitted") / student / ASSIGNMENT
+                assert (handed_in / "genre-shifts.ipynb").read_bytes() == fetched.read_bytes()
+                assert (handed_in / "timestamp.txt").is_file()
+            proxy_pid = settings.state / "proxy.pid"
+            assert not proxy_pid.exists() or not _alive(int(proxy_pid.read_text() or 0))
+            assert _server_owner(student) is None  # the hub stopped the student's server
         finally:
             del os.environ[hub.TESTING_ENV]
-        log = (tmp_path / "hub.log").open("w")
-        process = subprocess.Popen(
-            hub.command(config),
-            cwd=settings.state,
-            env=dict(os.environ, FILMKIT_HUB_API_TOKEN=token),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        running = Hub(f"http://127.0.0.1:{settings.port}", token, process)
-        try:
-            version = _wait(lambda: running.api("GET", "/hub/api/"), "the hub's API")
-            assert "version" in version
-            running.api("POST", f"/hub/api/users/{student}/server")
-            _wait(
-                lambda: (
-                    running.api("GET", f"/hub/api/users/{student}")["servers"]
-                    .get("", {})
-                    .get("ready")
-                ),
-                "the student's server",
-                timeout=120,
-            )
-            # the server runs as the student, in their home
-            owner = _wait(lambda: _server_owner(student), "the server's process")
-            assert owner == pwd.getpwnam(student).pw_uid
-            # nbgrader's Assignments tab, through the proxy: the course's release is listed
-            listed = running.api("GET", f"/user/{student}/assignments?course_id=perfection")
-            names = [a["assignment_id"] for a in listed["value"]]
-            assert ASSIGNMENT in names and listed["success"]
-            running.api(
-                "POST",
-                f"/user/{student}/assignments/fetch",
-                {"course_id": "perfection", "assignment_id": ASSIGNMENT},
-            )
-            home = Path(pwd.getpwnam(student).pw_dir)
-            fetched = home / "perfection" / ASSIGNMENT / "genre-shifts.ipynb"
-            assert _wait(fetched.is_file, "the fetched notebook")
-            assert fetched.stat().st_uid == pwd.getpwnam(student).pw_uid
-            running.api("DELETE", f"/hub/api/users/{student}/server")
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
             shutil.rmtree(exchange_dir, ignore_errors=True)
-        proxy_pid = settings.state / "proxy.pid"
-        assert not proxy_pid.exists() or not _alive(int(proxy_pid.read_text() or 0))
 
 
 def _server_owner(user: str) -> int | None:

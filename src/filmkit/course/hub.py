@@ -29,15 +29,16 @@ approves; not installed by default) or ``dummy`` (any password: tests only, refu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from filmkit.course.exchange import exchange_root
 from filmkit.course.folder import Course, GradingError
@@ -165,7 +166,7 @@ def hub_config(settings: HubSettings) -> str:
         "if token:",
         "    c.JupyterHub.services = [{'name': 'filmkit', 'api_token': token}]",
         "    c.JupyterHub.load_roles = [{'name': 'filmkit', 'scopes': ['admin:users', "
-        "'admin:servers', 'access:servers', 'read:users'], 'services': ['filmkit']}]",
+        "'admin:servers', 'access:servers', 'read:users', 'tokens'], 'services': ['filmkit']}]",
         "",
     ]
     return "\n".join(lines)
@@ -257,3 +258,88 @@ def students_in(course: Course, only: Sequence[str] = ()) -> tuple[str, ...]:
     with course.gradebook() as gb:
         found = sorted(s.id for s in gb.students)
     return tuple(s for s in found if not only or s in only)
+
+
+# --------------------------------------------------------------------------- a running hub
+
+
+@dataclass
+class RunningHub:
+    """A hub started by :func:`running`, and its REST API (with the instructor's token)."""
+
+    url: str
+    token: str
+    process: Any
+    log: Path
+
+    def api(self, method: str, path: str, body: Any = None, *, token: str | None = None) -> Any:
+        import urllib.request
+
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                "Authorization": f"token {token or self.token}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            text = reply.read().decode()
+        return json.loads(text) if text else None
+
+    def wait(self, predicate: Any, what: str, timeout: float = 120) -> Any:
+        """``predicate()``'s first true value, polled; raises TimeoutError naming ``what``."""
+        import time
+        import urllib.error
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise GradingError(
+                    f"the hub stopped (exit {self.process.returncode}); see {self.log}"
+                )
+            try:
+                found = predicate()
+            except (urllib.error.URLError, ConnectionError, OSError, KeyError):
+                found = None
+            if found:
+                return found
+            time.sleep(0.3)
+        raise TimeoutError(f"timed out waiting for {what}; see {self.log}")
+
+    def start_server(self, user: str) -> None:
+        """Start ``user``'s server and wait until the hub says it is ready."""
+        self.api("POST", f"/hub/api/users/{user}/server")
+        self.wait(
+            lambda: self.api("GET", f"/hub/api/users/{user}")["servers"][""]["ready"],
+            f"{user}'s server",
+        )
+
+
+@contextlib.contextmanager
+def running(settings: HubSettings, token: str, log: Path) -> Iterator[RunningHub]:
+    """Start the hub of ``settings`` (written by :func:`prepare`) with an API token for the
+    instructor's scripts; stop it, its proxy and every server it spawned on exit."""
+    import subprocess
+
+    config = prepare(settings)
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            command(config),
+            cwd=settings.state,
+            env=dict(os.environ, FILMKIT_HUB_API_TOKEN=token),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        hub = RunningHub(f"http://{settings.ip}:{settings.port}", token, process, log)
+        try:
+            hub.wait(lambda: hub.api("GET", "/hub/api/"), "the hub's API")
+            yield hub
+        finally:
+            process.terminate()  # JupyterHub stops its proxy and the servers it spawned
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
