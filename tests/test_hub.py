@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,7 +99,8 @@ def system_user(prefix: str) -> Iterator[str]:
 def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: Path) -> None:
     exchange_dir = Path(tempfile.mkdtemp(prefix="filmkit-exchange-"))
     exchange_dir.chmod(0o777)
-    course = course_copy(tmp_path / "course", ASSIGNMENT)
+    # the course where its grader's account can reach it (pytest's own folders are root's)
+    course = course_copy(shared / f"course-{secrets.token_hex(3)}", ASSIGNMENT)
     with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
         config.write(f"\nc.Exchange.root = {str(exchange_dir)!r}\n")
         config.write("c.Exchange.path_includes_course = True\n")
@@ -106,7 +108,9 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
     loaded = load_course(course)
     exchange.release(loaded, ASSIGNMENT)
     token = secrets.token_hex(16)
-    with system_user("fkhub") as student:
+    with system_user("fkhub") as student, system_user("fkgrader") as grader:
+        entry = pwd.getpwnam(grader)
+        subprocess.run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", str(course)], check=True)
         settings = hub.HubSettings(
             loaded,
             share=shared / "share",
@@ -115,6 +119,10 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
             proxy_api_port=_free_port(),
             authenticator="dummy",
             students=(student,),
+            graders=(grader,),
+            formgrader_user=grader,
+            formgrader_port=_free_port(),
+            state_dir=tmp_path / "hub-state",
             environment=shared / "env",
         )
         os.environ[hub.TESTING_ENV] = "1"
@@ -149,12 +157,32 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
                 handed_in = loaded.step_dir("submitted") / student / ASSIGNMENT
                 assert (handed_in / "genre-shifts.ipynb").read_bytes() == fetched.read_bytes()
                 assert (handed_in / "timestamp.txt").is_file()
+                # formgrader: a hub service run as the grader, open to the graders only
+                service = f"/services/{loaded.course_id}"
+                as_grader = _token(running, grader)
+                status = running.wait(
+                    lambda: running.api("GET", f"{service}/api/status", token=as_grader),
+                    "formgrader",
+                )
+                assert "started" in status
+                owner = running.wait(lambda: _server_owner(grader), "formgrader's process")
+                assert owner == entry.pw_uid
+                as_student = _token(running, student)
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    running.api("GET", f"{service}/api/status", token=as_student)
+                assert refused.value.code == 403
             proxy_pid = settings.state / "proxy.pid"
             assert not proxy_pid.exists() or not _alive(int(proxy_pid.read_text() or 0))
             assert _server_owner(student) is None  # the hub stopped the student's server
         finally:
             del os.environ[hub.TESTING_ENV]
             shutil.rmtree(exchange_dir, ignore_errors=True)
+
+
+def _token(running: hub.RunningHub, user: str) -> str:
+    """A token of ``user``'s own, as logging in gives them."""
+    made = running.api("POST", f"/hub/api/users/{user}/tokens", {"note": "test"})
+    return str(made["token"])
 
 
 def _server_owner(user: str) -> int | None:

@@ -503,7 +503,8 @@ def report_command(assignment: str, course: Path | None, out: Path | None) -> No
     "--grader",
     "graders",
     multiple=True,
-    help="A user who grades (formgrade-<course> group); repeat for each. Also an admin.",
+    help="A user who grades (formgrade-<course> group); repeat for each. Also an admin. "
+    "formgrader runs as the first, who must own the course folder.",
 )
 @click.pass_context
 def hub_command(
@@ -538,6 +539,7 @@ def hub_command(
         students=hub.students_in(loaded),
         graders=graders,
         admins=graders,
+        formgrader_user=graders[0] if graders else "",
     )
     config = hub.prepare(settings)
     click.echo(f"JupyterHub for {loaded.course_id} at http://{ip}:{port}/ (config: {config})")

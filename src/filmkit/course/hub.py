@@ -14,8 +14,13 @@ class puts it behind TLS: a reverse proxy such as Caddy or nginx terminating HTT
   nbgrader's JupyterHub auth plugin, so each student sees the courses whose group they are in
   (``nbgrader-<course>``); graders are in ``formgrade-<course>``.
 
+* formgrader, with ``--grader``: a Jupyter server on the course folder run by the hub as a
+  service (``/services/<course>/formgrader``) as the grader's system account, which owns the
+  course folder; only the ``formgrade-<course>`` group may open it.
+
 Who reads what: the hub's state (its database, cookie secret, the generated
-``jupyterhub_config.py``) is in ``<course>/.filmkit/hub/``, root's only; students read the share
+``jupyterhub_config.py``) is in ``/var/lib/filmkit-hub/<course>/``, root's only, never inside
+the course folder (its owner could swap the configuration root runs); students read the share
 folder and the environment, never the course folder (source/, solutions, the gradebook).
 :func:`check_environment` refuses to start when the students' servers could not run the
 environment's Python (a Python below a folder only its owner may enter, such as ``/root``),
@@ -96,10 +101,15 @@ class HubSettings:
     graders: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     environment: Path = field(default_factory=lambda: Path(sys.prefix))
+    formgrader_user: str = ""  # the system user formgrader runs as; "" for no formgrader
+    formgrader_port: int = 8082
+    state_dir: Path | None = None  # default /var/lib/filmkit-hub/<course id>
 
     @property
     def state(self) -> Path:
-        return self.course.root / ".filmkit" / "hub"
+        """The hub's own files, root's alone: never inside the course folder, which the
+        grader's account owns (it could otherwise swap the configuration root runs)."""
+        return self.state_dir or Path("/var/lib/filmkit-hub") / self.course.course_id
 
 
 def student_nbgrader_config(settings: HubSettings) -> str:
@@ -154,6 +164,43 @@ def hub_config(settings: HubSettings) -> str:
             "FILMKIT_ROOT": str(settings.share),
         },
     }
+    services: list[dict[str, object]] = []
+    roles: list[dict[str, object]] = []
+    if settings.formgrader_user:
+        # formgrader: a Jupyter server on the course folder, as the grader's account, reached
+        # at /services/<course>/ by the formgrade group only
+        services.append(
+            {
+                "name": course_id,
+                "url": f"http://127.0.0.1:{settings.formgrader_port}",
+                "command": [
+                    str(env / "bin" / "jupyterhub-singleuser"),
+                    f"--ServerApp.root_dir={settings.course.root}",
+                    "--ServerApp.default_url=/formgrader",
+                ],
+                "user": settings.formgrader_user,
+                "cwd": str(settings.course.root),
+                "environment": {
+                    "PATH": f"{env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+                    "FILMKIT_ROOT": str(settings.share),
+                },
+                "oauth_no_confirm": True,
+            }
+        )
+        roles += [
+            {
+                "name": f"formgrade-{course_id}",
+                "scopes": [f"access:services!service={course_id}"],
+                "groups": [f"formgrade-{course_id}"],
+            },
+            {
+                "name": f"{course_id}-service",
+                "scopes": ["read:users", "list:users", "read:groups", "list:groups"],
+                "services": [course_id],
+            },
+        ]
+    values["JupyterHub.services"] = services
+    values["JupyterHub.load_roles"] = roles
     lines = [
         "# written by filmkit hub (filmkit.course.hub.hub_config); regenerated on every start",
         "import os",
@@ -164,9 +211,10 @@ def hub_config(settings: HubSettings) -> str:
     lines += [
         "token = os.environ.get('FILMKIT_HUB_API_TOKEN')",
         "if token:",
-        "    c.JupyterHub.services = [{'name': 'filmkit', 'api_token': token}]",
-        "    c.JupyterHub.load_roles = [{'name': 'filmkit', 'scopes': ['admin:users', "
-        "'admin:servers', 'access:servers', 'read:users', 'tokens'], 'services': ['filmkit']}]",
+        "    c.JupyterHub.services.append({'name': 'filmkit', 'api_token': token})",
+        "    c.JupyterHub.load_roles.append({'name': 'filmkit', 'scopes': ['admin:users', "
+        "'admin:servers', 'access:servers', 'access:services', 'read:users', 'tokens'], "
+        "'services': ['filmkit']})",
         "",
     ]
     return "\n".join(lines)
@@ -183,6 +231,22 @@ def prepare(settings: HubSettings) -> Path:
         )
     settings.state.mkdir(parents=True, exist_ok=True)
     settings.state.chmod(0o700)
+    if settings.state.stat().st_uid != os.geteuid():
+        raise GradingError(f"{settings.state} must be the hub's own (it runs its configuration)")
+    if settings.formgrader_user:
+        import pwd
+
+        try:
+            owner = pwd.getpwnam(settings.formgrader_user).pw_uid
+        except KeyError:
+            raise GradingError(
+                f"no system user {settings.formgrader_user!r} for formgrader: useradd it first"
+            ) from None
+        if settings.course.root.stat().st_uid != owner:
+            raise GradingError(
+                f"formgrader runs as {settings.formgrader_user}, who must own the course folder: "
+                f"chown -R {settings.formgrader_user} {settings.course.root}"
+            )
     jupyter = settings.share / "jupyter"
     jupyter.mkdir(parents=True, exist_ok=True)
     (jupyter / "nbgrader_config.py").write_text(student_nbgrader_config(settings), encoding="utf-8")
