@@ -133,6 +133,11 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
                 # the server runs as the student, in their home
                 owner = running.wait(lambda: _server_owner(student), "the server's process")
                 assert owner == pwd.getpwnam(student).pw_uid
+                # with the lessons, a copy of their own to run
+                lessons = Path(pwd.getpwnam(student).pw_dir) / "lessons"
+                copied = sorted(p.name for p in lessons.glob("*.ipynb"))
+                assert copied == sorted(p.name for p in (REPO / "course").glob("*.ipynb"))
+                assert all(p.stat().st_uid == owner for p in lessons.glob("*.ipynb"))
                 # nbgrader's Assignments tab, through the proxy: the course's release is listed
                 listed = running.api("GET", f"/user/{student}/assignments?course_id=perfection")
                 assert listed["success"]

@@ -9,7 +9,8 @@ class puts it behind TLS: a reverse proxy such as Caddy or nginx terminating HTT
 * one Jupyter server per student who logs in (JupyterHub's ``LocalProcessSpawner``), run as the
   student's own system user (``filmkit hub roster add`` makes them), in their home folder, with
   this kit's environment (filmkit, the corpus, nbgrader's Assignments tab) and an nbgrader
-  configuration that knows only the exchange (``<share>/jupyter/nbgrader_config.py``);
+  configuration that knows only the exchange (``<share>/jupyter/nbgrader_config.py``); on its
+  first start it copies the lessons (``course/``) into ``~/lessons``, the student's to run;
 * nbgrader's exchange (``c.Exchange.root`` of the course), with ``path_includes_course`` and
   nbgrader's JupyterHub auth plugin, so each student sees the courses whose group they are in
   (``nbgrader-<course>``); graders are in ``formgrade-<course>``.
@@ -155,7 +156,15 @@ def hub_config(settings: HubSettings) -> str:
         "ConfigurableHTTPProxy.pid_file": str(settings.state / "proxy.pid"),
         "Authenticator.allowed_users": sorted({*settings.students, *settings.graders}),
         "Authenticator.admin_users": sorted(settings.admins),
-        "Spawner.cmd": [str(env / "bin" / "jupyterhub-singleuser")],
+        # the server starts as the student: their own copy of the lessons first (never over
+        # one they have), then Jupyter
+        "Spawner.cmd": [
+            "/bin/sh",
+            "-c",
+            f'[ -e "$HOME/lessons" ] || cp -R {settings.share / "lessons"} "$HOME/lessons"; '
+            f'exec {env / "bin" / "jupyterhub-singleuser"} "$@"',
+            "filmkit-student",
+        ],
         "Spawner.default_url": "/lab",
         "Spawner.notebook_dir": "~",
         "Spawner.environment": {
@@ -255,8 +264,14 @@ def prepare(settings: HubSettings) -> Path:
     if shared_texts.exists():
         shutil.rmtree(shared_texts)
     shutil.copytree(texts, shared_texts)  # the corpus the lessons and the checks read
-    for folder in (settings.share, jupyter, shared_texts):
+    lessons = settings.share / "lessons"
+    if lessons.exists():
+        shutil.rmtree(lessons)
+    shutil.copytree(project_root() / "course", lessons)  # each student copies them at start
+    for folder in (settings.share, jupyter, shared_texts, lessons):
         folder.chmod(0o755)
+    for path in [*shared_texts.rglob("*"), *lessons.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     config = settings.state / "jupyterhub_config.py"
     config.write_text(hub_config(settings), encoding="utf-8")
     (settings.state / "settings.json").write_text(
