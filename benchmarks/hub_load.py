@@ -142,6 +142,8 @@ def main() -> int:
         time.sleep(0.5)
         for name in names:
             subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+        if (scratch / "hub.log").is_file():
+            shutil.copy2(scratch / "hub.log", Path(tempfile.gettempdir()) / "filmkit-hub-load.log")
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"{len(names)} students at once on {os.cpu_count()} CPUs:")
     print(

@@ -166,6 +166,10 @@ def hub_config(settings: HubSettings) -> str:
             "filmkit-student",
         ],
         "Spawner.default_url": "/lab",
+        # a class logging in at once on a small machine: 30 servers starting together on 2
+        # cores take minutes, and JupyterHub gives up on a server after 60 s by default
+        "Spawner.start_timeout": 600,
+        "Spawner.http_timeout": 600,
         "Spawner.notebook_dir": "~",
         "Spawner.environment": {
             "PATH": f"{env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
@@ -387,12 +391,13 @@ class RunningHub:
             time.sleep(0.3)
         raise TimeoutError(f"timed out waiting for {what}; see {self.log}")
 
-    def start_server(self, user: str) -> None:
+    def start_server(self, user: str, timeout: float = 600) -> None:
         """Start ``user``'s server and wait until the hub says it is ready."""
         self.api("POST", f"/hub/api/users/{user}/server")
         self.wait(
             lambda: self.api("GET", f"/hub/api/users/{user}")["servers"][""]["ready"],
             f"{user}'s server",
+            timeout=timeout,
         )
 
 
