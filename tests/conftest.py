@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import pwd
+import secrets
 import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,3 +101,23 @@ def essay_notebook(path: Path, essay: str) -> Path:
     nb.cells = [nbformat.v4.new_markdown_cell("Question"), cell]
     nbformat.write(nb, path)
     return path
+
+
+@contextlib.contextmanager
+def system_user(prefix: str, *, shell: str = "/bin/sh") -> Iterator[pwd.struct_passwd]:
+    """A throwaway system user with a private home (root only), removed with every process of
+    it at the end; for tests that act as a student, a grader or a new user."""
+    name = f"{prefix}{secrets.token_hex(3)}"
+    subprocess.run(
+        ["useradd", "--system", "--create-home", "--shell", shell, name],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        entry = pwd.getpwnam(name)
+        Path(entry.pw_dir).chmod(0o700)
+        yield entry
+    finally:
+        subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
+        time.sleep(0.2)
+        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import re
-import secrets
 import shutil
-import subprocess
 import tempfile
 import traceback
 from collections.abc import Iterator
@@ -31,7 +28,7 @@ from filmkit.cli import main as cli
 from filmkit.course.folder import load_course
 from filmkit.course.specimens import Specimen, answer, load_specimens
 from filmkit.grading import grade
-from tests.conftest import course_copy
+from tests.conftest import course_copy, system_user
 
 pytestmark = [
     pytest.mark.slow,
@@ -107,19 +104,8 @@ class Student:
 
 @contextlib.contextmanager
 def student(prefix: str) -> Iterator[Student]:
-    name = f"{prefix}{secrets.token_hex(3)}"
-    subprocess.run(
-        ["useradd", "--system", "--create-home", "--shell", "/usr/sbin/nologin", name],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        entry = pwd.getpwnam(name)
-        home = Path(entry.pw_dir)
-        home.chmod(0o700)
-        yield Student(name, entry.pw_uid, entry.pw_gid, home)
-    finally:
-        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+    with system_user(prefix, shell="/usr/sbin/nologin") as entry:
+        yield Student(entry.pw_name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir))
 
 
 @pytest.fixture

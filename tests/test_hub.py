@@ -18,7 +18,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 
 from filmkit.course import exchange, hub, release
 from filmkit.course.folder import load_course
-from tests.conftest import REPO, course_copy
+from tests.conftest import REPO, course_copy, system_user
 
 pytestmark = [
     pytest.mark.slow,
@@ -80,22 +79,6 @@ def shared() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def system_user(prefix: str) -> Iterator[str]:
-    name = f"{prefix}{secrets.token_hex(3)}"
-    subprocess.run(
-        ["useradd", "--system", "--create-home", "--shell", "/bin/sh", name],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield name
-    finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
-        time.sleep(0.2)
-        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
-
-
 def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: Path) -> None:
     exchange_dir = Path(tempfile.mkdtemp(prefix="filmkit-exchange-"))
     exchange_dir.chmod(0o777)
@@ -108,8 +91,8 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
     loaded = load_course(course)
     exchange.release(loaded, ASSIGNMENT)
     token = secrets.token_hex(16)
-    with system_user("fkhub") as student, system_user("fkgrader") as grader:
-        entry = pwd.getpwnam(grader)
+    with system_user("fkhub") as student_entry, system_user("fkgrader") as entry:
+        student, grader = student_entry.pw_name, entry.pw_name
         subprocess.run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", str(course)], check=True)
         settings = hub.HubSettings(
             loaded,

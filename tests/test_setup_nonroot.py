@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, system_user
 
 pytestmark = pytest.mark.slow
 
@@ -107,18 +106,8 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
         return
     if shutil.which("useradd") is None:
         pytest.skip("useradd (passwd) is missing: cannot make an ordinary user")
-    name = f"fksetup{secrets.token_hex(3)}"
-    subprocess.run(
-        ["useradd", "--system", "--create-home", "--shell", "/bin/sh", name],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        entry = pwd.getpwnam(name)
-        yield Account(name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir))
-    finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
-        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+    with system_user("fksetup") as entry:
+        yield Account(entry.pw_name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir))
 
 
 def test_make_setup_as_an_ordinary_user_with_the_distributions_python(account: Account) -> None:

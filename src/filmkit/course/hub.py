@@ -356,6 +356,7 @@ class RunningHub:
     log: Path
 
     def api(self, method: str, path: str, body: Any = None, *, token: str | None = None) -> Any:
+        import urllib.error
         import urllib.request
 
         request = urllib.request.Request(
@@ -367,8 +368,12 @@ class RunningHub:
                 "Content-Type": "application/json",
             },
         )
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            text = reply.read().decode()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                text = reply.read().decode()
+        except urllib.error.HTTPError as error:
+            error.close()  # it holds the response's connection open; its code stays readable
+            raise
         return json.loads(text) if text else None
 
     def wait(self, predicate: Any, what: str, timeout: float = 120) -> Any:
