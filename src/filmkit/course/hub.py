@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import stat
 import sys
@@ -161,8 +162,8 @@ def hub_config(settings: HubSettings) -> str:
         "Spawner.cmd": [
             "/bin/sh",
             "-c",
-            f'[ -e "$HOME/lessons" ] || cp -R {settings.share / "lessons"} "$HOME/lessons"; '
-            f'exec {env / "bin" / "jupyterhub-singleuser"} "$@"',
+            f'[ -e "$HOME/lessons" ] || cp -R {shlex.quote(str(settings.share / "lessons"))} '
+            f'"$HOME/lessons"; exec {shlex.quote(str(env / "bin" / "jupyterhub-singleuser"))} "$@"',
             "filmkit-student",
         ],
         "Spawner.default_url": "/lab",
