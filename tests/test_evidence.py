@@ -346,3 +346,15 @@ def test_dropping_one_content_word_never_verifies(
     i = data.draw(st.sampled_from(content))
     quote = text[spans[first][0] : spans[i][0]] + text[spans[i + 1][0] : spans[last - 1][1]]
     assert not verify(quote, source, corpus=CORPUS).verified, quote
+
+
+def test_a_verified_message_names_the_source_once(corpus: Corpus) -> None:
+    # a sentence of one source, quoted with and without naming it
+    row = corpus.sentences.iloc[0]
+    quote = str(row["text"])[:60].rsplit(" ", 1)[0]
+    named = verify(quote, str(row["source"]), corpus=corpus)
+    assert named.status is Status.VERIFIED
+    assert named.message.startswith(f"Verified in {row['source']} ¶")
+    assert named.message.count(str(row["source"])) == 1
+    unnamed = verify(quote, corpus=corpus)
+    assert unnamed.message.startswith(f"Verified: {row['source']} ¶")

@@ -509,6 +509,8 @@ def test_demo_twice_gives_the_same_result(term_run: Term, demo_output: str, corp
     assert all(source in demo_output for source in corpus.ids)
     assert "sample-essay.md" in demo_output
     assert "Scores: students × assignments" in demo_output
+    # a command the reader can paste as it is (make demo's environment is not activated)
+    assert "uv run filmkit lab --instructor --course" in " ".join(demo_output.split())
     for student in term_run.result.students:
         assert re.search(rf"│ {student}\s+│", demo_output), student
     assert str(scratch / "grades.csv") in demo_output

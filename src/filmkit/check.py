@@ -48,12 +48,20 @@ def check_markdown(
     return results
 
 
+CHECKED_SUFFIXES = (".md", ".markdown", ".txt", ".ipynb")
+
+
 def read_markdown_parts(path: Path) -> list[tuple[int | None, str]]:
     """The markdown to check: the whole file, or each markdown cell of a notebook (1-based)."""
     if not path.exists():
         raise UnreadableInputError(f"{path}: no such file")
     if path.is_dir():
         raise UnreadableInputError(f"{path} is a folder: name a .md file or a notebook")
+    if path.suffix.lower() not in CHECKED_SUFFIXES:
+        raise UnreadableInputError(
+            f"{path} is not an essay or notes: filmkit check reads markdown (.md, .markdown), "
+            "plain text (.txt) or a notebook's markdown cells (.ipynb)"
+        )
     try:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

@@ -61,7 +61,7 @@ def run_term(*, scratch: Path | None = None, site: bool = True) -> int:
         "Each specimen is a student: full (every answer right), partial (typical mistakes), "
         "blank (the release unchanged), fabricated (invented and misattributed quotations), "
         "raises (code that fails). Written answers are marked by hand in formgrader "
-        f"(filmkit lab --instructor --course {result.course})."
+        f"(uv run filmkit lab --instructor --course {result.course})."
     )
     out.print(outputs_table(result.outputs))
     out.print(f"Lesson site: {result.site}")

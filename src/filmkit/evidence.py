@@ -985,11 +985,14 @@ def verify(quote: str, source: str | None = None, *, corpus: Corpus | None = Non
             return _flawed_verdict(quote, attributed, parsed, flawed, corpus)
     if matches and (attributed is None or any(m.source == attributed for m in matches)):
         own = [m for m in matches if attributed is None or m.source == attributed]
-        places = ", ".join(f"{m.source} ¶{m.paragraph}" for m in own[:3])
         more = f" and {len(own) - 3} more places" if len(own) > 3 else ""
-        return Verdict(
-            quote, Status.VERIFIED, attributed, matches, None, f"Verified{where}: {places}{more}."
-        )
+        if attributed:  # the source is named once: "Verified in nothing-perfect ¶1, ¶4."
+            paragraphs = ", ".join(f"¶{m.paragraph}" for m in own[:3])
+            message = f"Verified{where} {paragraphs}{more}."
+        else:
+            places = ", ".join(f"{m.source} ¶{m.paragraph}" for m in own[:3])
+            message = f"Verified: {places}{more}."
+        return Verdict(quote, Status.VERIFIED, attributed, matches, None, message)
     if matches:
         found_in = sorted({m.source for m in matches})
         closest = closest_passage(quote, corpus, sources=[attributed] if attributed else None)

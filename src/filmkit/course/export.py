@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from filmkit.course.folder import load_course
+from filmkit.course.folder import GradingError, load_course
 from filmkit.grading.grade import SCORE_COLUMNS, scores, totals
 from filmkit.grading.outcome import read_outcomes
 
@@ -47,16 +47,19 @@ def main(
 
     loaded = load_course(course)
     grades_csv = (out or loaded.root / "grades.csv").resolve()
+    with loaded.gradebook() as gb:
+        assignments = sorted(a.name for a in gb.assignments)
+    frames = [with_status(scores(loaded, a), loaded.root, a) for a in assignments]
+    frames = [f for f in frames if len(f)]
+    if not frames:  # files of headers only would look like a class that scored nothing
+        raise GradingError(
+            f"nothing has been graded in {loaded.db_url} yet, so there is nothing to export: "
+            "run `filmkit grade ASSIGNMENT` first"
+        )
+    per_question = pd.concat(frames, ignore_index=True)
     grades_csv.parent.mkdir(parents=True, exist_ok=True)
     with loaded.gradebook() as gb:
         CsvExportPlugin(config=loaded.config, to=str(grades_csv)).export(gb)
-        assignments = sorted(a.name for a in gb.assignments)
-    frames = [with_status(scores(loaded, a), loaded.root, a) for a in assignments]
-    per_question = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=PER_QUESTION_COLUMNS)
-    )
     per_question_csv = per_question_path(grades_csv)
     per_question.to_csv(per_question_csv, index=False)
     summed = totals(per_question)
