@@ -615,3 +615,15 @@ def test_the_course_config_uses_the_preprocessors_and_the_template() -> None:
     from nbconvert import HTMLExporter
 
     assert HTMLExporter(config=config).template_file != FEEDBACK_TEMPLATE.name  # formgrader's own
+
+
+@pytest.mark.slow
+def test_the_pages_load_nothing_from_the_network(graded: Graded) -> None:
+    # nbgrader's template would load MathJax from a CDN (a console error offline)
+    for result in graded.results:
+        page = page_html(graded.course, result.student)
+        remote = re.findall(r'<(?:script|link)\b[^>]*(?:src|href)="(https?:[^"]+)"', page)
+        assert remote == [], result.student
+        assert not re.search(r"<script[^>]*mathjax", page, re.I), result.student
+        assert "x-mathjax-config" not in page, result.student  # its configuration went too
+        assert "<title>" in page and "bootstrap" in page.lower()  # the rest of nbgrader's header
