@@ -24,7 +24,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,12 +33,6 @@ from pathlib import Path
 
 ASSIGNMENT = "01-genre-shifts"
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def resident_bytes(uid: int) -> int:
@@ -79,6 +72,7 @@ def main() -> int:
         raise SystemExit("run as root: it makes the students' system users")
     from filmkit.course import exchange, hub, release
     from filmkit.course.folder import CONFIG_FILE, load_course
+    from filmkit.course.lab import free_port
 
     scratch = Path(tempfile.mkdtemp(prefix="filmkit-hub-load-"))
     scratch.chmod(0o755)

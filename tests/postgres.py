@@ -15,7 +15,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from filmkit.course.lab import free_port
 
 SUPERUSER = "filmkit"
 NOBODY = 65534
@@ -42,12 +43,6 @@ def missing() -> str | None:
     if bin_dir() is None:
         return "PostgreSQL's server programs are not installed (Debian: apt install postgresql)"
     return None
-
-
-def _free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ def running() -> Iterator[Server]:
         os.chmod(data, 0o700)
     user = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if as_root else {}
     run = {"check": True, "capture_output": True, "text": True, "timeout": 120, **user}
-    port = _free_port()
+    port = free_port()
     log = data / "server.log"
     try:
         subprocess.run(

@@ -10,12 +10,10 @@ is stopped at the end: the hub, the proxy, the student's server, every process o
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import urllib.error
@@ -26,6 +24,7 @@ import pytest
 
 from filmkit.course import exchange, hub, release
 from filmkit.course.folder import load_course
+from filmkit.course.lab import free_port
 from tests.conftest import REPO, course_copy, system_user
 
 pytestmark = [
@@ -38,12 +37,6 @@ pytestmark = [
 ]
 
 ASSIGNMENT = "01-genre-shifts"
-
-
-def _free_port() -> int:
-    with contextlib.closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _uv() -> str:
@@ -97,14 +90,14 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
         settings = hub.HubSettings(
             loaded,
             share=shared / "share",
-            port=_free_port(),
-            hub_port=_free_port(),
-            proxy_api_port=_free_port(),
+            port=free_port(),
+            hub_port=free_port(),
+            proxy_api_port=free_port(),
             authenticator="dummy",
             students=(student,),
             graders=(grader,),
             formgrader_user=grader,
-            formgrader_port=_free_port(),
+            formgrader_port=free_port(),
             state_dir=tmp_path / "hub-state",
             environment=shared / "env",
         )
