@@ -19,14 +19,17 @@ is, or any database nbgrader's SQLAlchemy models run on (PostgreSQL, which sever
 The staging gradebook is always an SQLite file of the run's own: a copy made with SQLite's backup
 API, or, from another database, table by table in nbgrader's own models. An SQLite gradebook
 takes a student's rows with ``INSERT OR REPLACE`` from the attached staging file; any other in
-one SQLAlchemy transaction that first takes a lock on that student and assignment
-(``pg_advisory_xact_lock`` on PostgreSQL), deletes the student's previous result and inserts the
-new one: two graders grading the same assignment at once each commit every student whole, the
-later commit of a student replacing the earlier, never a mix of the two. When only some notebooks are graded (``--notebook``), each student's staged folder starts as
-a copy of their current ``autograded/`` folder, so nbgrader replaces those notebooks there and
-the commit keeps the others, as nbgrader does in place. A student nbgrader failed on commits
-nothing to the gradebook; their ``autograded/`` folder stays as it was, or, when they had none,
-becomes what nbgrader's own failure handling left (:meth:`Staging.keep_failed`).
+one SQLAlchemy transaction that first takes a lock on that student (``pg_advisory_xact_lock``
+on PostgreSQL), deletes the student's previous result and inserts the new one: two graders
+grading the same assignment at once each commit every student whole, the later commit of a
+student replacing the earlier, never a mix of the two. The lock is the student's, whatever the
+assignment: the ``student`` row is shared by all of them, and two graders of different
+assignments committing a new student at once would otherwise both insert it (the second
+failing). When only some notebooks are graded (``--notebook``), each student's staged folder
+starts as a copy of their current ``autograded/`` folder, so nbgrader replaces those notebooks
+there and the commit keeps the others, as nbgrader does in place. A student nbgrader failed on
+commits nothing to the gradebook; their ``autograded/`` folder stays as it was, or, when they had
+none, becomes what nbgrader's own failure handling left (:meth:`Staging.keep_failed`).
 """
 
 from __future__ import annotations
@@ -300,7 +303,7 @@ def merge_student_into(staged: Path, url: str, assignment: str, student: str) ->
             new = _student_rows(read, assignment, student)
         with target.begin() as write:
             if target.dialect.name == "postgresql":
-                key = f"filmkit grade: {assignment} / {student}"
+                key = f"filmkit grade: {student}"  # not the assignment's: see the docstring
                 write.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
             old = _student_rows(write, assignment, student)
             for name in ("comment", "grade", "submitted_notebook", "submitted_assignment"):
