@@ -148,3 +148,26 @@ def test_export_with_nothing_graded_says_so_and_writes_nothing(tmp_path: Path) -
     assert result.exit_code == 2
     assert "nothing has been graded" in result.output and "filmkit grade" in result.output
     assert not list(course.glob("grades*.csv"))
+
+
+def test_publish_hub_url_is_documented_and_a_bad_one_exits_1_before_any_lesson_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filmkit import site
+
+    help_text = CliRunner().invoke(main, ["publish", "--help"]).output
+    assert "--hub-url URL" in help_text and "https://hub.example.edu" in help_text
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the lessons ran before the hub address was checked")
+
+    monkeypatch.setattr(site, "execute_lessons", never)
+    result = CliRunner().invoke(
+        main, ["publish", "--out", str(tmp_path / "site"), "--hub-url", "hub.example.edu"]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (
+        "filmkit publish: --hub-url 'hub.example.edu' has no https://: "
+        "write --hub-url https://hub.example.edu"
+    )
+    assert not (tmp_path / "site").exists()

@@ -24,7 +24,7 @@ import pytest
 
 from filmkit.course import exchange, hub, release
 from filmkit.course.folder import load_course
-from filmkit.course.lab import free_port
+from tests import hubs
 from tests.conftest import REPO, course_copy, system_user
 
 pytestmark = [
@@ -39,37 +39,11 @@ pytestmark = [
 ASSIGNMENT = "01-genre-shifts"
 
 
-def _uv() -> str:
-    found = os.environ.get("UV") or shutil.which("uv")
-    if not found:
-        pytest.skip("uv is not on PATH (make test runs the tests through it)")
-    return found
-
-
 @pytest.fixture(scope="module")
 def shared() -> Iterator[Path]:
     """A folder every user can read: the students' environment and the hub's share."""
-    root = Path(tempfile.mkdtemp(prefix="filmkit-hub-"))
-    root.chmod(0o755)
-    env = dict(
-        os.environ,
-        UV_PROJECT_ENVIRONMENT=str(root / "env"),
-        UV_PYTHON="/usr/bin/python3",
-        UV_PYTHON_DOWNLOADS="never",
-    )
-    done = subprocess.run(
-        [_uv(), "sync", "--locked", "--no-dev", "--no-editable", "--quiet"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    try:
+    with hubs.shared_folder() as root:
         yield root
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: Path) -> None:
@@ -87,27 +61,15 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
     with system_user("fkhub") as student_entry, system_user("fkgrader") as entry:
         student, grader = student_entry.pw_name, entry.pw_name
         subprocess.run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", str(course)], check=True)
-        settings = hub.HubSettings(
-            loaded,
-            share=shared / "share",
-            port=free_port(),
-            hub_port=free_port(),
-            proxy_api_port=free_port(),
-            authenticator="dummy",
-            students=(student,),
-            graders=(grader,),
-            formgrader_user=grader,
-            formgrader_port=free_port(),
-            state_dir=tmp_path / "hub-state",
-            environment=shared / "env",
+        settings = hubs.loopback_settings(
+            loaded, shared, tmp_path / "hub-state", students=(student,), graders=(grader,)
         )
-        os.environ[hub.TESTING_ENV] = "1"
         try:
-            with hub.running(settings, token, tmp_path / "hub.log") as running:
+            with hubs.dummy_logins(), hub.running(settings, token, tmp_path / "hub.log") as running:
                 assert "version" in running.api("GET", "/hub/api/")
                 running.start_server(student)
                 # the server runs as the student, in their home
-                owner = running.wait(lambda: _server_owner(student), "the server's process")
+                owner = running.wait(lambda: hubs.server_owner(student), "the server's process")
                 assert owner == pwd.getpwnam(student).pw_uid
                 # with the lessons, a copy of their own to run
                 lessons = Path(pwd.getpwnam(student).pw_dir) / "lessons"
@@ -140,54 +102,23 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
                 assert (handed_in / "timestamp.txt").is_file()
                 # formgrader: a hub service run as the grader, open to the graders only
                 service = f"/services/{loaded.course_id}"
-                as_grader = _token(running, grader)
+                as_grader = hubs.token(running, grader)
                 status = running.wait(
                     lambda: running.api("GET", f"{service}/api/status", token=as_grader),
                     "formgrader",
                 )
                 assert "started" in status
-                owner = running.wait(lambda: _server_owner(grader), "formgrader's process")
+                owner = running.wait(lambda: hubs.server_owner(grader), "formgrader's process")
                 assert owner == entry.pw_uid
-                as_student = _token(running, student)
+                as_student = hubs.token(running, student)
                 with pytest.raises(urllib.error.HTTPError) as refused:
                     running.api("GET", f"{service}/api/status", token=as_student)
                 assert refused.value.code == 403
             proxy_pid = settings.state / "proxy.pid"
-            assert not proxy_pid.exists() or not _alive(int(proxy_pid.read_text() or 0))
-            assert _server_owner(student) is None  # the hub stopped the student's server
+            assert not proxy_pid.exists() or not hubs.alive(int(proxy_pid.read_text() or 0))
+            assert hubs.server_owner(student) is None  # the hub stopped the student's server
         finally:
-            del os.environ[hub.TESTING_ENV]
             shutil.rmtree(exchange_dir, ignore_errors=True)
-
-
-def _token(running: hub.RunningHub, user: str) -> str:
-    """A token of ``user``'s own, as logging in gives them."""
-    made = running.api("POST", f"/hub/api/users/{user}/tokens", {"note": "test"})
-    return str(made["token"])
-
-
-def _server_owner(user: str) -> int | None:
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-            cmdline = (status.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"jupyterhub-singleuser" in cmdline:
-            uid = next(line.split()[1] for line in text.splitlines() if line.startswith("Uid:"))
-            if int(uid) == pwd.getpwnam(user).pw_uid:
-                return int(uid)
-    return None
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_the_roster_makes_the_students_and_their_system_users(tmp_path: Path) -> None:

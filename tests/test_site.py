@@ -14,15 +14,17 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
+from filmkit import site as site_module
 from filmkit.cli import main as cli
 from filmkit.lessons import ExecutedLesson
-from filmkit.paths import project_root
+from filmkit.paths import STUDENT_LESSONS_DIR, project_root
 from filmkit.site import (
     LESSON_FIRST_LOAD_TARGET,
     LESSON_OWN_TARGET,
     NBGRADER_MARKERS,
     SiteError,
     SiteReport,
+    hub_address,
     lesson_outline,
     summary_lines,
 )
@@ -497,6 +499,104 @@ def test_publish_reports_an_error_in_one_line(
     result = CliRunner().invoke(cli, ["publish", "--out", str(tmp_path / "site")])
     assert result.exit_code == 1
     assert result.output.strip().startswith("filmkit publish: no lessons to publish")
+
+
+# --- built for the course hub -----------------------------------------------------------------
+
+HUB = "https://hub.example.edu/course/"  # a hub under a base_url, given with a trailing slash
+
+
+@pytest.fixture(scope="module")
+def hub_site(
+    executed_lessons: list[ExecutedLesson], tmp_path_factory: pytest.TempPathFactory
+) -> SiteReport:
+    """The site built for the course hub (filmkit publish --hub-url), from the same lessons."""
+    return publish(
+        out=tmp_path_factory.mktemp("hub-site") / "_site",
+        executed=[lesson.executed for lesson in executed_lessons],
+        hub_url=HUB,
+    )
+
+
+def hub_links(page: Path) -> list[str]:
+    """The page's links into a hub: to the test's hub, or to any hub's user-redirect."""
+    return [url for url in parse(page).links if "hub.example.edu" in url or "user-redirect" in url]
+
+
+def test_a_site_for_the_hub_links_each_lesson_page_to_the_students_copy(
+    hub_site: SiteReport, built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    # JupyterHub's /hub/user-redirect/ sends a logged-in student to their own server, where
+    # filmkit hub copied the lessons into ~/lessons
+    expected = {
+        f"lessons/{lesson.source.stem}.html": (
+            f"{HUB.rstrip('/')}/hub/user-redirect/lab/tree/"
+            f"{STUDENT_LESSONS_DIR}/{lesson.source.name}"
+        )
+        for lesson in executed_lessons
+    }
+    assert expected
+    assert hub_site.pages == built_site.pages
+    for relative in hub_site.pages:
+        page = hub_site.out / relative
+        url = expected.get(relative.as_posix())
+        assert hub_links(page) == ([url] if url else []), relative
+        remote = [u for _, u in parse(page).resources if REMOTE.match(u) or "cdn." in u]
+        assert not remote, f"{relative} loads {remote}"  # the link is a link, nothing loaded
+        if url is None:
+            continue
+        body = page.read_text(encoding="utf-8")
+        link = re.search(
+            rf'<a class="filmkit-hub-link" href="{re.escape(html.escape(url))}">', body
+        )
+        assert link, relative
+        # near the top: right after the lesson's title (the article's first heading), before
+        # its first cell
+        title_end = body.index("</h1>", body.index('<article class="bd-article"')) + len("</h1>")
+        assert re.fullmatch(r'\s*<p class="filmkit-hub">', body[title_end : link.start()]), relative
+        assert link.start() < body.index('<div class="cell', title_end), relative
+        text = words("".join(parse(page).text))
+        assert text.count("Open this lesson in JupyterLab on the course hub") == 1, relative
+    hub_line = f"Lesson pages link to each student's copy on the course hub at {HUB.rstrip('/')}"
+    assert hub_site.hub_url == HUB.rstrip("/") and hub_line in summary_lines(hub_site)
+    assert built_site.hub_url is None
+    assert not [line for line in summary_lines(built_site) if "hub" in line]
+    stylesheet = (hub_site.out / "_static" / "filmkit.css").read_text(encoding="utf-8")
+    assert ".filmkit-hub-link" in stylesheet
+    for relative in built_site.pages:  # without --hub-url: no hub link anywhere
+        assert not hub_links(built_site.out / relative), relative
+        assert "filmkit-hub" not in (built_site.out / relative).read_text(encoding="utf-8")
+
+
+def test_the_hub_address_is_checked_and_loses_its_trailing_slash() -> None:
+    assert hub_address("https://hub.example.edu/") == "https://hub.example.edu"
+    assert hub_address("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    assert hub_address(HUB) == "https://hub.example.edu/course"
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://x", "not an http or https address"),
+        ("hub.example.edu", "write --hub-url https://hub.example.edu"),
+        ("https://", "no host"),
+        ("https://hub.example.edu/?next=1", "query"),
+        ("https://alice:secret@hub.example.edu", "password"),
+        ("https://hub.example.edu/hub/login", "the part before /hub/"),
+        ("https://hub.example.edu/user/alice/lab", "the part before /hub/"),
+    ],
+)
+def test_a_bad_hub_address_is_refused_before_any_lesson_runs(
+    url: str, why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the lessons ran before the hub address was checked")
+
+    monkeypatch.setattr(site_module, "execute_lessons", never)
+    with pytest.raises(SiteError, match="--hub-url") as refused:
+        publish(out=tmp_path / "site", hub_url=url)
+    assert why in str(refused.value)
+    assert not (tmp_path / "site").exists()
 
 
 # --- plotly on the site ------------------------------------------------------------------------

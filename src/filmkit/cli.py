@@ -506,6 +506,13 @@ def report_command(assignment: str, course: Path | None, out: Path | None) -> No
     help="A user who grades (formgrade-<course> group); repeat for each. Also an admin. "
     "formgrader runs as the first, who must own the course folder.",
 )
+@click.option(
+    "--allow",
+    "others",
+    multiple=True,
+    help="Also let this user log in, in no group of the course (another course's student on a "
+    "shared hub: they see none of this course); repeat for each.",
+)
 @click.pass_context
 def hub_command(
     ctx: click.Context,
@@ -515,6 +522,7 @@ def hub_command(
     authenticator: str,
     share: Path,
     graders: tuple[str, ...],
+    others: tuple[str, ...],
 ) -> None:
     """Serve the course to a class through JupyterHub (run as root).
 
@@ -539,6 +547,7 @@ def hub_command(
         students=hub.students_in(loaded),
         graders=graders,
         admins=graders,
+        others=others,
         formgrader_user=graders[0] if graders else "",
     )
     config = hub.prepare(settings)
@@ -646,20 +655,30 @@ def lab_command(
     show_default=True,
     help="Lessons executed at the same time, each in its own kernel.",
 )
-def publish_command(out: Path | None, jobs: int) -> None:
+@click.option(
+    "--hub-url",
+    metavar="URL",
+    default=None,
+    help="The course hub's address (filmkit hub, as students open it), e.g. "
+    "https://hub.example.edu: each lesson page then links to the student's own copy of the "
+    "lesson in JupyterLab there (~/lessons/NN-name.ipynb). Without it the site has no hub links.",
+)
+def publish_command(out: Path | None, jobs: int, hub_url: str | None) -> None:
     """Execute the lessons and publish them as a static HTML site that works offline.
 
     The site has a home page with the course outline and the table of contents, each lesson of
     course/ with its interactive figures, and the corpus manifest; plotly.js is shipped once.
     Assignments are never published. Prints the pages written, the total size and the heaviest
-    pages as a browser loads them (HTML plus every file each references, counted once). Exit
-    status 1 when a lesson fails or the site cannot be built.
+    pages as a browser loads them (HTML plus every file each references, counted once). With
+    --hub-url, each lesson page opens with a link to the student's copy of it on the course hub.
+    Exit status 1 when a lesson fails, the site cannot be built or the hub's address is not an
+    http(s) one (checked before any lesson runs).
     """
     from filmkit import site
     from filmkit.lessons import LessonExecutionError
 
     try:
-        report = site.main(out=out, jobs=jobs)
+        report = site.main(out=out, jobs=jobs, hub_url=hub_url)
     except (site.SiteError, LessonExecutionError) as error:
         click.echo(f"filmkit publish: {error}", err=True)
         sys.exit(1)

@@ -18,6 +18,17 @@ installed by ``make setup``), and loaded only by pages with figures. ``filmkit p
 each page's weight as a browser loads it (:mod:`filmkit.sitebuild.weight`): its HTML plus every
 file it references, each counted once.
 
+Built for the course hub (``hub_url``, ``filmkit publish --hub-url https://hub.example.edu``), every
+lesson page opens, right under its title, with a link "Open this lesson in JupyterLab on the
+course hub" to JupyterHub's ``<hub_url>/hub/user-redirect/lab/tree/lessons/NN-name.ipynb``
+(:func:`hub_lesson_url`): the hub sends a logged-in student to their own server, where
+``filmkit hub`` copied the lessons into ``~/lessons`` (:data:`filmkit.paths.STUDENT_LESSONS_DIR`),
+and asks anyone else to log in first. The link is a plain ``<a href>``: the site still loads
+nothing from the network. The address is checked before anything is executed
+(:func:`hub_address`): ``http`` or ``https`` with a host, optionally a path (JupyterHub's
+``base_url``), no query, fragment or credentials, and not a page of the hub (``/hub/…``,
+``/user/…``); a trailing slash is dropped. Without it the site has no hub link.
+
 A lesson states its objectives in its opening markdown cells (before the first code cell): a
 heading or paragraph mentioning objectives (else one saying "by the end of", "you will")
 followed by a list, or a MyST admonition titled so; each item is one objective. The lesson's title
@@ -32,8 +43,9 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import nbformat
 from markdown_it import MarkdownIt
@@ -41,7 +53,7 @@ from markdown_it.token import Token
 
 from filmkit.corpus import load_corpus
 from filmkit.lessons import execute_lessons, lesson_paths
-from filmkit.paths import project_root, source_texts_dir
+from filmkit.paths import STUDENT_LESSONS_DIR, project_root, source_texts_dir
 from filmkit.provenance import read_cleaning_log
 from filmkit.sitebuild import TITLE, SiteError, build_html
 from filmkit.sitebuild.plotly_offline import SCRIPT
@@ -56,6 +68,8 @@ __all__ = [
     "SiteError",
     "SiteReport",
     "answer_markers_in",
+    "hub_address",
+    "hub_lesson_url",
     "lesson_outline",
     "main",
     "summary_lines",
@@ -106,6 +120,7 @@ class SiteReport:
     lessons: tuple[LessonOutline, ...]
     execute_seconds: float  # 0 when executed notebooks were given
     build_seconds: float
+    hub_url: str | None = None  # the course hub the lesson pages link to (no trailing slash)
 
 
 def main(
@@ -114,12 +129,15 @@ def main(
     root: Path | None = None,
     executed: Sequence[Path] | None = None,
     jobs: int = 2,
+    hub_url: str | None = None,
 ) -> SiteReport:
     """Build the site into ``out`` (default ``<root>/_site``), replacing an earlier build there.
 
     The lessons of ``<root>/course`` are executed first (``jobs`` at a time), unless ``executed``
-    gives already-executed copies of them.
+    gives already-executed copies of them. With ``hub_url`` (the course hub's address), each
+    lesson page links to the student's copy of the lesson on the hub.
     """
+    hub = None if hub_url is None else hub_address(hub_url)  # before anything is executed
     root = (root or project_root()).resolve()
     out = (out or root / DEFAULT_OUT).resolve()
     _check_replaceable(out)
@@ -139,11 +157,67 @@ def main(
         source = work / "source"
         lessons = write_source(source, executed, root)
         html = work / "html"
-        build_html(source, html, work)
+        build_html(source, html, work, hub_links=None if hub is None else _hub_links(hub, lessons))
         _finish(html)
         build_seconds = time.perf_counter() - started
         _install(html, out)
-    return _report(out, tuple(lessons), execute_seconds, build_seconds)
+    return _report(out, tuple(lessons), execute_seconds, build_seconds, hub)
+
+
+# --- the course hub ----------------------------------------------------------------------------
+
+_HUB_OPTION = "--hub-url"
+_HUB_EXAMPLE = "https://hub.example.edu"
+
+
+def hub_address(url: str) -> str:
+    """``url`` checked as the course hub's address, without a trailing slash.
+
+    Raises :class:`SiteError` naming ``--hub-url`` and the fix."""
+    given = url.strip()
+
+    def refuse(problem: str, fix: str = f"e.g. {_HUB_OPTION} {_HUB_EXAMPLE}") -> SiteError:
+        return SiteError(f"{_HUB_OPTION} {given!r} {problem}: {fix}")
+
+    if not given or any(c.isspace() or not c.isprintable() for c in given):
+        raise refuse("is not an address", f"give the hub's address, e.g. {_HUB_EXAMPLE}")
+    if "://" not in given:
+        raise refuse("has no https://", f"write {_HUB_OPTION} https://{given.lstrip('/')}")
+    try:
+        parts = urlsplit(given)
+        _ = parts.port  # a port that is not a number raises
+    except ValueError as error:
+        raise refuse(f"is not a valid address ({error})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise refuse("is not an http or https address")
+    if not parts.hostname:
+        raise refuse("has no host")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("holds a user name or password", "the site is public: give the address alone")
+    if parts.query or parts.fragment or given.endswith(("?", "#")):
+        raise refuse("has a ?query or #fragment", "give the hub's address alone")
+    segments = [s for s in parts.path.split("/") if s]
+    if "hub" in segments or "user" in segments:
+        raise refuse(
+            "is a page of the hub", "give the hub's own address, the part before /hub/ or /user/"
+        )
+    return given.rstrip("/")
+
+
+def hub_lesson_url(hub: str, stem: str) -> str:
+    """JupyterHub's link to a logged-in student's own copy of lesson ``stem`` on the hub ``hub``
+    (an address :func:`hub_address` checked): it sends them to their server, starting it if
+    needed, and JupyterLab opens ``~/lessons/<stem>.ipynb``."""
+    return f"{hub}/hub/user-redirect/lab/tree/{STUDENT_LESSONS_DIR}/{quote(stem)}.ipynb"
+
+
+def _hub_links(hub: str, lessons: Sequence[LessonOutline]) -> dict[str, tuple[str, str]]:
+    """Each lesson page's link to the student's copy: docname to (URL, path in their home)."""
+    stems = {lesson.docname: PurePosixPath(lesson.docname).name for lesson in lessons}
+    return {
+        docname: (hub_lesson_url(hub, stem), f"{STUDENT_LESSONS_DIR}/{stem}.ipynb")
+        for docname, stem in stems.items()
+    }
 
 
 # --- the source tree ---------------------------------------------------------------------------
@@ -410,7 +484,11 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _report(
-    out: Path, lessons: tuple[LessonOutline, ...], execute_seconds: float, build_seconds: float
+    out: Path,
+    lessons: tuple[LessonOutline, ...],
+    execute_seconds: float,
+    build_seconds: float,
+    hub_url: str | None,
 ) -> SiteReport:
     files = _files(out)
     # _static/ holds the theme's template macros (*.html) too: assets, not pages
@@ -426,6 +504,7 @@ def _report(
         lessons=lessons,
         execute_seconds=execute_seconds,
         build_seconds=build_seconds,
+        hub_url=hub_url,
     )
 
 
@@ -435,7 +514,7 @@ def summary_lines(report: SiteReport) -> list[str]:
     Each page's weight is as a browser loads it on a first visit: the HTML and every file it
     references (scripts, stylesheets, the fonts they use, images), each once; "own" is the HTML
     and the files no other page loads. The heaviest pages are listed, lessons over their target
-    flagged."""
+    flagged. A site built for the course hub says so, with the hub's address."""
     timing = f"built the site in {report.build_seconds:.1f} s."
     if report.execute_seconds:
         timing = (
@@ -451,6 +530,11 @@ def summary_lines(report: SiteReport) -> list[str]:
         f"Heaviest pages on first load (HTML + every file it loads, once each; {len(shown)} of "
         f"{len(heaviest)}):",
         *(f"  {_weight_line(weight)}" for weight in shown),
+        *(
+            [f"Lesson pages link to each student's copy on the course hub at {report.hub_url}"]
+            if report.hub_url
+            else []
+        ),
         f"Site: {report.out / 'index.html'}",
     ]
 

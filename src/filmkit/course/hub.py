@@ -49,7 +49,7 @@ from typing import Any, Final
 
 from filmkit.course.exchange import exchange_root
 from filmkit.course.folder import Course, GradingError
-from filmkit.paths import project_root
+from filmkit.paths import STUDENT_LESSONS_DIR, project_root
 
 AUTHENTICATORS: Final = {"pam": "pam", "native": "native", "dummy": "dummy"}
 TESTING_ENV: Final = "FILMKIT_HUB_TESTING"
@@ -102,6 +102,8 @@ class HubSettings:
     students: tuple[str, ...] = ()
     graders: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
+    # may log in, in no group of this course (another course's students on a shared hub)
+    others: tuple[str, ...] = ()
     environment: Path = field(default_factory=lambda: Path(sys.prefix))
     formgrader_user: str = ""  # the system user formgrader runs as; "" for no formgrader
     formgrader_port: int = 8082
@@ -155,15 +157,18 @@ def hub_config(settings: HubSettings) -> str:
         "ConfigurableHTTPProxy.command": [str(proxy_command())],
         "ConfigurableHTTPProxy.api_url": f"http://127.0.0.1:{settings.proxy_api_port}",
         "ConfigurableHTTPProxy.pid_file": str(settings.state / "proxy.pid"),
-        "Authenticator.allowed_users": sorted({*settings.students, *settings.graders}),
+        "Authenticator.allowed_users": sorted(
+            {*settings.students, *settings.graders, *settings.others}
+        ),
         "Authenticator.admin_users": sorted(settings.admins),
         # the server starts as the student: their own copy of the lessons first (never over
         # one they have), then Jupyter
         "Spawner.cmd": [
             "/bin/sh",
             "-c",
-            f'[ -e "$HOME/lessons" ] || cp -R {shlex.quote(str(settings.share / "lessons"))} '
-            f'"$HOME/lessons"; exec {shlex.quote(str(env / "bin" / "jupyterhub-singleuser"))} "$@"',
+            f'[ -e "$HOME/{STUDENT_LESSONS_DIR}" ] || '
+            f'cp -R {shlex.quote(str(settings.share / "lessons"))} "$HOME/{STUDENT_LESSONS_DIR}"; '
+            f'exec {shlex.quote(str(env / "bin" / "jupyterhub-singleuser"))} "$@"',
             "filmkit-student",
         ],
         "Spawner.default_url": "/lab",

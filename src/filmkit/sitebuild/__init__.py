@@ -12,13 +12,15 @@ The site carries only what its pages use: plotly.js in its cartesian partial bun
 Awesome's 1.5 MB JavaScript (the theme's icons come from its stylesheet and webfont) and without
 the search scripts search-as-you-type alone needs (``templates/layout.html``, Sphinx's documented
 way to override a theme's template). :mod:`filmkit.sitebuild.postprocess` then ties every figure
-to its "*Figure: …*" sentence for screen readers and lets long code wrap on phones.
+to its "*Figure: …*" sentence for screen readers and lets long code wrap on phones; for a site
+built for the course hub it puts the link to the student's copy at the top of each lesson page.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,13 @@ class SiteError(RuntimeError):
     """The site cannot be built or written."""
 
 
-def settings() -> dict[str, Any]:
-    """The Sphinx configuration (what a ``conf.py`` would hold)."""
+def settings(hub_links: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The Sphinx configuration (what a ``conf.py`` would hold).
+
+    ``hub_links``: the pages that link to the student's copy on the course hub, docname to
+    (URL, the copy's path in the student's home folder); see :mod:`.postprocess`."""
+    from filmkit.sitebuild.postprocess import HUB_LINKS
+
     return {
         "project": TITLE,
         "author": "filmkit",
@@ -63,7 +70,11 @@ def settings() -> dict[str, Any]:
         # first visit ("Got invalid theme mode"); light also suits plotly's default template.
         # filmkit_fontawesome_js: Font Awesome's JavaScript is needed only for custom icons
         # (FontAwesome.library.add); the site has none (templates/layout.html).
-        "html_context": {"default_mode": "light", "filmkit_fontawesome_js": False},
+        "html_context": {
+            "default_mode": "light",
+            "filmkit_fontawesome_js": False,
+            HUB_LINKS: dict(hub_links or {}),
+        },
         "templates_path": [str(TEMPLATES)],
         # Notebooks and sources stay out of the site: only the rendered pages are published.
         "html_copy_source": False,
@@ -79,8 +90,16 @@ def settings() -> dict[str, Any]:
     }
 
 
-def build_html(source: Path, out: Path, work: Path) -> None:
-    """Build ``source`` into ``out`` as HTML; ``work`` holds the doctrees. Warnings are errors."""
+def build_html(
+    source: Path,
+    out: Path,
+    work: Path,
+    *,
+    hub_links: Mapping[str, tuple[str, str]] | None = None,
+) -> None:
+    """Build ``source`` into ``out`` as HTML; ``work`` holds the doctrees. Warnings are errors.
+
+    ``hub_links`` as for :func:`settings`."""
     from sphinx.application import Sphinx
     from sphinx.deprecation import RemovedInSphinx11Warning
     from sphinx.errors import SphinxError
@@ -109,7 +128,7 @@ def build_html(source: Path, out: Path, work: Path) -> None:
                     outdir=out,
                     doctreedir=work / "doctrees",
                     buildername="html",
-                    confoverrides=settings(),
+                    confoverrides=settings(hub_links),
                     status=None,
                     warning=messages,
                     freshenv=True,

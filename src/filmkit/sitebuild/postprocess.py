@@ -6,6 +6,11 @@
   writes after it gets an id and the figure ``aria-describedby`` that id. A figure with no such
   sentence before the next figure fails the build (every Sphinx warning does).
 - ``filmkit.css`` lets long inline code (paths, source ids) wrap instead of widening the page.
+- A site built for the course hub (``filmkit publish --hub-url``): the pages named in the
+  ``html_context`` entry ``filmkit_hub_links`` (docname to the hub URL of the student's copy and
+  that copy's path in their home folder) get, right after their title, a link styled as a button
+  by ``filmkit.css``, "Open this lesson in JupyterLab on the course hub" (:func:`hub_link_html`):
+  a plain ``<a href>``, so the page still loads nothing from the network.
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ if TYPE_CHECKING:  # the class report imports this module too: no Sphinx at run 
 STATIC = Path(__file__).parent / "static"
 STYLESHEET = "filmkit.css"
 DESCRIPTION_PREFIX = "Figure:"
+HUB_LINKS = "filmkit_hub_links"  # the html_context entry: {docname: (url, path in the home)}
+HUB_LINK_TEXT = "Open this lesson in JupyterLab on the course hub"
+HUB_LINK_CLASS = "filmkit-hub-link"
 
 _FIGURE_DIV = re.compile(r'<div id="(?P<id>[^"]+)" class="plotly-graph-div"(?P<attrs>[^>]*)>')
 # A paragraph, its text starting (after inline tags such as <em>) with "Figure:".
 _PARAGRAPH = re.compile(r"<p(?P<attrs>(?:\s[^>]*)?)>(?P<inner>.*?)</p>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 _ID = re.compile(r'\sid="([^"]+)"')
+_TITLE_END = re.compile(r"</h1>", re.IGNORECASE)
 
 
 def description_id(div_id: str) -> str:
@@ -80,6 +89,26 @@ def describe_figures(body: str) -> tuple[str, list[str]]:
     return body, missing
 
 
+def hub_link_html(url: str, notebook: str) -> str:
+    """The link to the student's copy of a lesson on the hub, ``notebook`` its path in their
+    home folder."""
+    return (
+        '<p class="filmkit-hub">'
+        f'<a class="{HUB_LINK_CLASS}" href="{html.escape(url, quote=True)}">{HUB_LINK_TEXT}</a> '
+        '<span class="filmkit-hub-note">Your own copy, '
+        f'<code class="filmkit-hub-path">~/{html.escape(notebook)}</code>: log in to the hub if '
+        "it asks.</span></p>"
+    )
+
+
+def with_hub_link(body: str, url: str, notebook: str) -> str:
+    """``body`` with :func:`hub_link_html` right after its title (its first ``<h1>``), or first
+    if it has none."""
+    title = _TITLE_END.search(body)
+    at = title.end() if title else 0
+    return body[:at] + hub_link_html(url, notebook) + body[at:]
+
+
 def _text(fragment: str) -> str:
     return " ".join(html.unescape(_TAG.sub("", fragment)).split())
 
@@ -99,7 +128,12 @@ def _html_page_context(
     doctree: nodes.document | None,
 ) -> None:
     body = context.get("body")
-    if not isinstance(body, str) or "plotly-graph-div" not in body:
+    if not isinstance(body, str):
+        return
+    hub_link = (context.get(HUB_LINKS) or {}).get(pagename)
+    if hub_link:
+        context["body"] = body = with_hub_link(body, *hub_link)
+    if "plotly-graph-div" not in body:
         return
     from sphinx.util import logging
 
