@@ -240,6 +240,54 @@ def test_a_killed_run_keeps_whole_results_and_resumes(big_class: Path) -> None:
     )
 
 
+KILLED_AFTER_A_COMMIT = """
+import os, sys
+from filmkit.grading import grade, staging
+
+committed = staging.Staging.commit
+
+
+def commit_then_die(self, student, record=None):
+    committed(self, student, record)
+    os._exit(9)  # as a kill there would: the student committed, their status not yet written
+
+
+staging.Staging.commit = commit_then_die
+grade.main(sys.argv[1], course=sys.argv[2], jobs=1)
+"""
+
+
+def test_a_run_killed_before_writing_a_committed_students_status_has_it_written_next(
+    big_class: Path,
+) -> None:
+    # the status (outcomes.json) is written after the student's commit: a run killed between
+    # the two must not leave the old status of a student the next run skips as graded
+    assignment = ASSIGNMENTS[0]
+    course = load_course(big_class)
+    old = read_outcomes(big_class, assignment)
+    full = next(s for s in load_specimens(assignment) if s.student == "full")
+    for student in old:
+        hand_in(
+            course, replace(full, student=student), submitted_at="2026-03-07 09:00:00.000000 UTC"
+        )
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_A_COMMIT, assignment, str(big_class)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == 9, killed.stderr
+    after_kill = read_outcomes(big_class, assignment)
+    assert after_kill == old  # the one committed student's new status was never written
+    resumed = grade.main(assignment, course=big_class, jobs=2)
+    (first,) = set(resumed.skipped)  # committed before the kill, so skipped as graded
+    final = read_outcomes(big_class, assignment)
+    assert final[first].graded_at != old[first].graded_at
+    # the status it has is the one its own run judged: that of every other full solution
+    others = {(o.status, o.reason) for s, o in final.items() if s != first}
+    assert others == {(final[first].status, final[first].reason)}
+
+
 def test_a_small_run_uses_the_worker_it_started_before_reading_nbgrader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

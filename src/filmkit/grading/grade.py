@@ -222,9 +222,16 @@ def _main(
     wanted = select_students(loaded, asked)
     staging = Staging(loaded.root, assignment, loaded.db_url, loaded.step_dir("autograded"))
     finished = recover(staging)
-    if finished:
-        say(f"finished committing {len(finished)} result(s) of an interrupted run")
     outcomes = read_outcomes(loaded.root, assignment)
+    if finished:
+        # the statuses of the students it committed, which it may have been killed before writing
+        for student, record in finished.items():
+            try:
+                outcomes[student] = Outcome(student, assignment, **(record or {}))
+            except (TypeError, ValueError):  # an older journal's line, without the record
+                continue
+        write_outcomes(loaded.root, assignment, outcomes)
+        say(f"finished committing {len(finished)} result(s) of an interrupted run")
     done = set() if asked.force else already_graded(loaded, assignment, wanted, asked.notebook)
     to_grade = [s for s in wanted if s not in done]
     released = released_notebooks(release_dir)
@@ -553,11 +560,12 @@ def _grade_staged(
             pool.ready()
 
     def on_student(student: str) -> None:
-        staging.commit(student)
-        committed.append(student)
         found = screened[student]
         runs = [r for r in app.runs if r.student == student]
-        outcomes[student] = judge(student, assignment, found.status, found.notes, runs)
+        outcome = judge(student, assignment, found.status, found.notes, runs)
+        staging.commit(student, outcome.record())
+        committed.append(student)
+        outcomes[student] = outcome
         write_outcomes(course.root, assignment, outcomes)
         if progress is not None:
             progress(student, len(committed), len(screened))

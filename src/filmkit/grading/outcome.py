@@ -51,6 +51,10 @@ class Outcome:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; use one of {STATUSES}")
 
+    def record(self) -> dict[str, str]:
+        """What the outcomes file keeps of it (the student and assignment are its keys)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("student", "assignment")}
+
 
 def outcomes_path(course_root: Path, assignment: str) -> Path:
     return course_root / ".filmkit" / "grading" / assignment / "outcomes.json"
@@ -86,10 +90,7 @@ def write_outcomes(course_root: Path, assignment: str, outcomes: Mapping[str, Ou
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {
         "assignment": assignment,
-        "students": {
-            s: {k: v for k, v in asdict(o).items() if k not in ("student", "assignment")}
-            for s, o in sorted(outcomes.items())
-        },
+        "students": {s: o.record() for s, o in sorted(outcomes.items())},
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".outcomes-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -8,11 +8,16 @@ submissions and an ``autograded/`` folder. When nbgrader has finished a student:
 1. that student's rows (student, submitted assignment and notebooks, grades, comments) are copied
    from the staging gradebook into the course's gradebook in ONE transaction: all the new scores
    or none of them, never a mix with the old;
-2. the student's name goes in the run's journal;
+2. the student's name goes in the run's journal, with the record of how it went (the caller's:
+   ``filmkit grade`` writes the student's :class:`~filmkit.grading.outcome.Outcome` there);
 3. the new ``autograded/<student>/<assignment>/`` replaces the old one (old folder renamed away,
    new one renamed in, old one removed).
 
-A run killed between 1 and 3 is finished by the next run (:func:`recover`) from the journal.
+A run killed after 1 and before 2 leaves the new gradebook rows with the old folder, which the
+next run grades again (the submission is newer than the folder's timestamp). A run killed after
+2 is finished by the next run (:func:`recover`) from the journal: the folder swapped if it was
+not, and every journalled record handed back, so the caller records them even when it was killed
+before it could (the student is then skipped as graded, and its status must be the new one).
 
 The gradebook is nbgrader's ``CourseDirectory.db_url`` (``--db``): an SQLite file wherever it
 is, or any database nbgrader's SQLAlchemy models run on (PostgreSQL, which several graders share).
@@ -34,10 +39,11 @@ none, becomes what nbgrader's own failure handling left (:meth:`Staging.keep_fai
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,15 +119,17 @@ class Staging:
         ):
             source.backup(copy)
 
-    def commit(self, student: str) -> None:
-        """Make ``student``'s staged result the real one (see the module docstring)."""
+    def commit(self, student: str, record: Mapping[str, Any] | None = None) -> None:
+        """Make ``student``'s staged result the real one (see the module docstring); ``record``
+        (JSON data) is journalled with it, for :func:`recover` to hand back."""
         sqlite_file = sqlite_path(self.real_gradebook)
         if sqlite_file is None:
             merge_student_into(self.gradebook, self.real_gradebook, self.assignment, student)
         else:
             merge_student(self.gradebook, sqlite_file, self.assignment, student)
+        line = json.dumps({"student": student, "record": record}, sort_keys=True)
         with open(self.journal, "a", encoding="utf-8") as journal:
-            journal.write(student + "\n")
+            journal.write(line + "\n")
             journal.flush()
             os.fsync(journal.fileno())
         self._swap_folder(student)
@@ -161,22 +169,36 @@ class Staging:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def recover(staging: Staging) -> list[str]:
-    """Finish the folder swaps of a run killed after committing some gradebook rows."""
+def journalled(staging: Staging) -> dict[str, Mapping[str, Any] | None]:
+    """student → record of every commit in the run's journal (a line cut short by a kill, the
+    last, is not a commit: the journal is written after the gradebook, so it is left out)."""
+    found: dict[str, Mapping[str, Any] | None] = {}
     if not staging.journal.is_file():
-        return []
-    finished = []
-    for student in staging.journal.read_text(encoding="utf-8").split("\n"):
-        if student and staging.autograded(student).is_dir():
+        return found
+    for line in staging.journal.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("student"), str):
+            found[entry["student"]] = entry.get("record")
+    return found
+
+
+def recover(staging: Staging) -> dict[str, Mapping[str, Any] | None]:
+    """Finish what a run killed after committing some students left: each journalled student's
+    folder swapped in if it was not yet. Returns every journalled student's record."""
+    committed = journalled(staging)
+    for student in committed:
+        if staging.autograded(student).is_dir():
             staging._swap_folder(student)
-            finished.append(student)
     old = staging.root / "replaced"
     for student_dir in old.glob("*") if old.is_dir() else []:
         final = staging.final_autograded(student_dir.name)
         if not final.exists():  # killed mid-swap: the old result is all there is
             final.parent.mkdir(parents=True, exist_ok=True)
             student_dir.rename(final)
-    return finished
+    return committed
 
 
 @contextmanager
