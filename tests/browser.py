@@ -12,14 +12,17 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # A page's layout as a phone or a screen reader meets it: the document's width against the
 # viewport's; per plotly figure its role, accessible name, the text of the element its
 # aria-describedby names, and per axis with set ticks how many tick labels were wanted, drawn,
@@ -123,8 +125,23 @@ def serve(folder: Path) -> Iterator[str]:
         thread.join()
 
 
-def is_local(url: str) -> bool:
-    """A request that stays on this machine (loopback, or data embedded in the page)."""
-    if url.startswith(("data:", "blob:", "about:")):
-        return True
-    return urlparse(url).hostname in LOOPBACK
+# A URL that leaves this machine (not loopback; data:, blob: and about: never match), as a
+# pattern Playwright matches in its driver: a route on it leaves every local request alone,
+# where a handler on "**/*" holds each request until the test next calls Playwright (its sync
+# API runs handlers only then), stalling a page while the test waits on something else.
+LEAVING_THE_MACHINE = re.compile(
+    r"^(?!(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])[:/])[a-z][a-z0-9+.-]*://"
+)
+
+
+def block_remote(context: BrowserContext) -> list[str]:
+    """Abort every request of ``context`` that would leave the machine; returns the list they
+    are recorded in, as they happen."""
+    blocked: list[str] = []
+
+    def refuse(route: Route) -> None:
+        blocked.append(route.request.url)
+        route.abort()
+
+    context.route(LEAVING_THE_MACHINE, refuse)
+    return blocked

@@ -10,10 +10,12 @@ is stopped at the end: the hub, the proxy, the student's server, every process o
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 import urllib.error
@@ -37,6 +39,7 @@ pytestmark = [
 ]
 
 ASSIGNMENT = "01-genre-shifts"
+NOTIFICATION = "@jupyterlab/apputils-extension:notification"
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +79,14 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
                 copied = sorted(p.name for p in lessons.glob("*.ipynb"))
                 assert copied == sorted(p.name for p in (REPO / "course").glob("*.ipynb"))
                 assert all(p.stat().st_uid == owner for p in lessons.glob("*.ipynb"))
+                # JupyterLab will not ask the student about Jupyter's news (a default of the
+                # share's labconfig/; the student's own settings are untouched)
+                as_student = hubs.token(running, student)
+                notification = running.api(
+                    "GET", f"/user/{student}/lab/api/settings/{NOTIFICATION}", token=as_student
+                )
+                assert notification["schema"]["properties"]["fetchNews"]["default"] == "false"
+                assert "fetchNews" not in notification["settings"]
                 # nbgrader's Assignments tab, through the proxy: the course's release is listed
                 listed = running.api("GET", f"/user/{student}/assignments?course_id=perfection")
                 assert listed["success"]
@@ -110,7 +121,6 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
                 assert "started" in status
                 owner = running.wait(lambda: hubs.server_owner(grader), "formgrader's process")
                 assert owner == entry.pw_uid
-                as_student = hubs.token(running, student)
                 with pytest.raises(urllib.error.HTTPError) as refused:
                     running.api("GET", f"{service}/api/status", token=as_student)
                 assert refused.value.code == 403
@@ -119,6 +129,42 @@ def test_a_student_fetches_and_hands_in_through_the_hub(shared: Path, tmp_path: 
             assert hubs.server_owner(student) is None  # the hub stopped the student's server
         finally:
             shutil.rmtree(exchange_dir, ignore_errors=True)
+
+
+def test_the_share_holds_the_students_jupyterlab_defaults(shared: Path, tmp_path: Path) -> None:
+    exchange_dir = tmp_path / "exchange"
+    exchange_dir.mkdir()
+    exchange_dir.chmod(0o777)
+    course = course_copy(tmp_path / "course", ASSIGNMENT)
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(exchange_dir)!r}\n")
+    settings = hubs.loopback_settings(
+        load_course(course), shared, tmp_path / "hub-state", students=("fkstudent",)
+    )
+    with hubs.dummy_logins():
+        config = hub.prepare(settings).read_text(encoding="utf-8")
+    jupyter = settings.share / "jupyter"
+    assert f"'JUPYTER_CONFIG_PATH': {str(jupyter)!r}" in config  # the students' servers' path
+    labconfig = jupyter / "labconfig"
+    written = labconfig / "default_setting_overrides.json"
+    written_defaults = json.loads(written.read_text(encoding="utf-8"))
+    assert written_defaults[NOTIFICATION] == {"fetchNews": "false", "checkForUpdates": False}
+    assert stat.S_IMODE(labconfig.stat().st_mode) == 0o755
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    # what jupyterlab_server makes of it: the defaults of fetchNews and checkForUpdates
+    read = subprocess.run(
+        [
+            str(shared / "env" / "bin" / "python"),
+            "-c",
+            "import json; from jupyterlab_server.settings_utils import _get_overrides; "
+            "print(json.dumps(_get_overrides('/nonexistent')[0]))",
+        ],
+        env=dict(os.environ, JUPYTER_CONFIG_PATH=str(jupyter), JUPYTER_CONFIG_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(read.stdout)[NOTIFICATION] == written_defaults[NOTIFICATION]
 
 
 def test_the_roster_makes_the_students_and_their_system_users(tmp_path: Path) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import os
 import pwd
-import re
 import secrets
 import shutil
 import subprocess
@@ -49,10 +48,11 @@ from filmkit.course.folder import Course, load_course
 from filmkit.course.specimens import Specimen, hand_in, load_specimens
 from filmkit.grading import grade
 from tests import hubs
+from tests.browser import block_remote
 from tests.conftest import course_copy, system_user
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Route
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 pytestmark = [
     pytest.mark.slow,
@@ -68,9 +68,6 @@ ASSIGNMENT = "01-genre-shifts"
 FORMGRADER_MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"
 NOTEBOOK = "genre-shifts"
 SPECIMENS = ("full", "partial")  # what each of the two students types
-LEAVING_THE_MACHINE = re.compile(
-    r"^(?!(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])[:/])[a-z]+://"
-)
 CELLS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell"
 IDLE = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status=idle]"
 SLOW = 180_000  # ms: a server spawning, a notebook validated, on two busy cores
@@ -147,15 +144,7 @@ def _released_cells(course: Path) -> dict[str, tuple[int, str]]:
 
 def _log_in(browser: Browser, running: hub.RunningHub, user: str, next_url: str = "") -> Person:
     context = browser.new_context(viewport={"width": 1366, "height": 900})
-    blocked: list[str] = []
-
-    def refuse(route: Route) -> None:
-        blocked.append(route.request.url)
-        route.abort()
-
-    # matched in the browser's driver, so a request to the hub never waits on this process
-    # (Playwright's sync API runs a route's handler only while the test is in one of its calls)
-    context.route(LEAVING_THE_MACHINE, refuse)
+    blocked = block_remote(context)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(running.url + "/hub/login" + (f"?next={next_url}" if next_url else ""))

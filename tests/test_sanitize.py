@@ -36,11 +36,11 @@ from filmkit.grading.sanitize import (
     untrusted_outputs,
 )
 from filmkit.paths import project_root
-from tests.browser import is_local, serve
+from tests.browser import block_remote, serve
 
 if TYPE_CHECKING:
     from nbconvert import HTMLExporter
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser, Page
     from traitlets.config import Config
 
 COURSE = project_root() / "assignments"
@@ -750,17 +750,8 @@ INSPECT = """() => {
 
 
 def open_page(browser: Browser, folder: Path, name: str) -> tuple[Page, list[str]]:
-    remote: list[str] = []
-
-    def route(request_route: Route) -> None:
-        if is_local(request_route.request.url):
-            request_route.continue_()
-        else:  # MathJax from its CDN, and anything a payload fetches
-            remote.append(request_route.request.url)
-            request_route.abort()
-
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.route("**/*", route)
+    remote = block_remote(context)  # MathJax from its CDN, and anything a payload fetches
     page = context.new_page()
     with serve(folder) as base:
         page.goto(f"{base}/{name}", wait_until="load")

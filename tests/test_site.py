@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 
 from filmkit import site as site_module
 from filmkit.cli import main as cli
-from filmkit.lessons import ExecutedLesson
+from filmkit.lessons import ExecutedLesson, lesson_paths
 from filmkit.paths import STUDENT_LESSONS_DIR, project_root
 from filmkit.site import (
     LESSON_FIRST_LOAD_TARGET,
@@ -26,6 +26,7 @@ from filmkit.site import (
     SiteReport,
     hub_address,
     lesson_outline,
+    lesson_source,
     summary_lines,
 )
 from filmkit.site import main as publish
@@ -38,8 +39,13 @@ from filmkit.sitebuild.plotly_offline import (
     plotly_js,
     wheel_plotly_js_version,
 )
-from filmkit.sitebuild.postprocess import describe_figures
-from filmkit.sitebuild.weight import page_weights
+from filmkit.sitebuild.postprocess import (
+    DOWNLOAD_LINK_CLASS,
+    DOWNLOAD_LINK_TEXT,
+    HUB_LINK_CLASS,
+    describe_figures,
+)
+from filmkit.sitebuild.weight import page_weights, references
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +81,35 @@ class _Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skip:
             self.text.append(data)
+
+
+class _Anchors(HTMLParser):
+    """Every ``<a>`` of a page: its attributes and its text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self._open: list[tuple[dict[str, str | None], list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._open.append((dict(attrs), []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open:
+            attrs, text = self._open.pop()
+            self.anchors.append((attrs, words("".join(text))))
+
+    def handle_data(self, data: str) -> None:
+        for _, text in self._open:
+            text.append(data)
+
+
+def anchors(path: Path, css_class: str) -> list[tuple[dict[str, str | None], str]]:
+    """The links of the page at ``path`` that have the class ``css_class``."""
+    parser = _Anchors()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return [(a, t) for a, t in parser.anchors if css_class in (a.get("class") or "").split()]
 
 
 def parse(path: Path) -> _Page:
@@ -114,8 +149,67 @@ def test_a_page_per_lesson_plus_the_home_page_and_the_manifest(
     assert [o.docname for o in built_site.lessons] == sorted(
         f"lessons/{lesson.source.stem}" for lesson in executed_lessons
     )
-    assert not list(built_site.out.rglob("*.ipynb")), "notebooks are not published, pages are"
     assert not (built_site.out / "_sources").exists()
+
+
+def assignment_notebooks(root: Path) -> list[Path]:
+    """Every notebook of the nbgrader course folder: sources, releases, submissions."""
+    return sorted((root / "assignments").glob("**/*.ipynb"))
+
+
+def test_each_lesson_page_offers_its_own_clean_notebook_and_only_those_are_published(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    root = project_root()
+    lessons = lesson_paths(root)
+    assert lessons and [lesson.source for lesson in executed_lessons] == lessons
+    published = sorted(p.relative_to(built_site.out) for p in built_site.out.rglob("*.ipynb"))
+    # one per lesson, beside its page, and no other notebook
+    assert published == [Path("lessons", lesson.name) for lesson in lessons]
+    assert list(built_site.notebooks) == published
+    for lesson in lessons:
+        notebook = built_site.out / "lessons" / lesson.name
+        assert notebook.read_bytes() == lesson.read_bytes(), f"{lesson.name}: not the course/ file"
+        code = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+        assert code, lesson.name
+        assert all(not c.outputs and c.execution_count is None for c in code), lesson.name
+        page = built_site.out / "lessons" / f"{lesson.stem}.html"
+        links = anchors(page, DOWNLOAD_LINK_CLASS)
+        assert len(links) == 1, page.name
+        attrs, text = links[0]
+        # its own notebook, saved (download) under its own name; the link text names it
+        assert attrs["href"] == lesson.name and attrs["download"] == lesson.name, attrs
+        assert (page.parent / str(attrs["href"])).resolve() == notebook.resolve()
+        assert text == DOWNLOAD_LINK_TEXT == "Download this lesson as a notebook (.ipynb)"
+        # near the top: right after the lesson's title, before its first cell
+        body = page.read_text(encoding="utf-8")
+        title_end = body.index("</h1>", body.index('<article class="bd-article"')) + len("</h1>")
+        at = body.index(f'class="{DOWNLOAD_LINK_CLASS}"')
+        assert re.fullmatch(r'\s*<p class="filmkit-download"><a ', body[title_end:at]), page.name
+        assert at < body.index('<div class="cell', title_end), page.name
+    lesson_page_names = {f"lessons/{lesson.stem}.html" for lesson in lessons}
+    for relative in built_site.pages:
+        if relative.as_posix() not in lesson_page_names:
+            assert not anchors(built_site.out / relative, DOWNLOAD_LINK_CLASS), relative
+    stylesheet = (built_site.out / "_static" / "filmkit.css").read_text(encoding="utf-8")
+    assert f".{DOWNLOAD_LINK_CLASS}" in stylesheet
+
+
+def test_no_assignment_notebook_is_published(built_site: SiteReport) -> None:
+    root = project_root()
+    assignments = assignment_notebooks(root)
+    assert any(p.is_relative_to(root / "assignments" / "source") for p in assignments)
+    published = list(built_site.out.rglob("*.ipynb"))
+    assert published
+    names = {p.name for p in assignments}  # genre-shifts.ipynb, … in source/ and release/
+    contents = {p.read_bytes() for p in assignments}
+    for notebook in published:
+        assert notebook.name not in names, notebook
+        assert notebook.read_bytes() not in contents, notebook
+        cells = nbformat.read(notebook, as_version=4).cells
+        assert not [c for c in cells if "nbgrader" in c.metadata], notebook
+    assert not (built_site.out / "assignments").exists()
+    assert not [p for p in built_site.out.rglob("*") if p.name in ("source", "release")]
 
 
 def test_the_home_page_has_the_outline_and_a_table_of_contents(
@@ -304,6 +398,8 @@ def test_page_weights_as_a_browser_loads_them(
         assert "fa-solid-900.woff2" in fonts, name  # the theme's icons: from its stylesheet
         assert "fa-brands-400.woff2" not in fonts, name  # declared, used by no page
         assert (plotly in files) == (name in lessons), name
+        # the notebook a lesson page links to is downloaded when asked for, not on page load
+        assert not [a for a in weight.assets if a.suffix == ".ipynb"], name
         if name in lessons:
             assert weight.own_bytes < LESSON_OWN_TARGET, name
             # the full plotly.js alone was 4.8 MB, the theme's icon script 1.5 MB
@@ -313,6 +409,23 @@ def test_page_weights_as_a_browser_loads_them(
     at = lines.index(next(line for line in lines if line.startswith("Heaviest pages")))
     assert lines[at + 1].startswith(f"  {heaviest.page.as_posix()}: ")
     assert f"({heaviest.first_load_bytes:,} bytes, {len(heaviest.assets)} files)" in lines[at + 1]
+
+
+def test_a_link_is_not_part_of_a_pages_weight(tmp_path: Path) -> None:
+    """A download link (or any link) is fetched when followed, not when the page loads."""
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "style.css").write_text("p { color: red }")
+    (tmp_path / "lessons" / "00-x.ipynb").write_text("{}" + " " * 50_000)
+    (tmp_path / "lessons" / "00-x.html").write_text(
+        '<html><head><link rel="stylesheet" href="../style.css"></head><body>'
+        '<a class="filmkit-download-link" href="00-x.ipynb" download="00-x.ipynb">Download</a>'
+        '<a href="../style.css">the stylesheet, as a link</a></body></html>'
+    )
+    page = Path("lessons/00-x.html")
+    assert references(tmp_path, page) == {(tmp_path / "style.css").resolve()}
+    [weight] = page_weights(tmp_path, [page])
+    assert weight.assets == (Path("style.css"),)
+    assert weight.first_load_bytes == (tmp_path / page).stat().st_size + len("p { color: red }")
 
 
 @pytest.mark.xfail(
@@ -366,6 +479,12 @@ def test_reported_sizes_match_the_files(built_site: SiteReport) -> None:
     assert built_site.largest_page == largest
     assert built_site.largest_page_bytes == (built_site.out / largest).stat().st_size
     lines = summary_lines(built_site)
+    count = len(built_site.lessons)
+    at = lines.index(f"Notebooks offered for download, as stored in course/ ({count}):")
+    assert count == len(built_site.notebooks)
+    assert lines[at + 1 : at + 1 + len(built_site.lessons)] == [
+        f"  {notebook.as_posix()}" for notebook in built_site.notebooks
+    ]
     assert (
         f"Total size: {built_site.total_bytes / 1e6:.1f} MB ({built_site.total_bytes:,} bytes)"
         in lines
@@ -475,6 +594,69 @@ def test_an_unexecuted_lesson_is_not_published(tmp_path: Path) -> None:
         publish(out=tmp_path / "site", executed=[lesson])
 
 
+def test_a_course_notebook_with_outputs_is_refused_before_any_lesson_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the lessons ran before the course/ notebooks were checked")
+
+    monkeypatch.setattr(site_module, "execute_lessons", never)
+    lesson_notebook(tmp_path / "course" / "00-x.ipynb", "1 + 1")  # saved with execution counts
+    with pytest.raises(SiteError, match=r"course/00-x\.ipynb cell 2 has outputs or an execution"):
+        publish(root=tmp_path, out=tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+
+
+def test_the_notebook_offered_is_the_clean_course_file_the_page_was_executed_from(
+    tmp_path: Path,
+) -> None:
+    executed = lesson_notebook(tmp_path / "run" / "00-x.ipynb", "1 + 1")
+    with pytest.raises(SiteError, match=r"course/00-x\.ipynb is missing"):
+        lesson_source(executed, tmp_path)
+    course = lesson_notebook(tmp_path / "course" / "00-x.ipynb", "1 + 1", executed=False)
+    assert lesson_source(executed, tmp_path) == course
+    lesson_notebook(course, "2 + 2", executed=False)  # changed since it was executed
+    with pytest.raises(SiteError, match="other cells than its executed copy"):
+        lesson_source(executed, tmp_path)
+    nb = nbformat.read(course, as_version=4)
+    nb.cells[1].source = "1 + 1"
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="2\n")]
+    nbformat.write(nb, course)
+    with pytest.raises(SiteError, match="has outputs or an execution count"):
+        lesson_source(executed, tmp_path)
+    nb.cells[1].outputs = []
+    nb.cells[1].metadata["nbgrader"] = {"grade": True, "grade_id": "q1", "points": 1}
+    nbformat.write(nb, course)
+    with pytest.raises(SiteError, match="is an nbgrader cell"):
+        lesson_source(executed, tmp_path)
+    nb.cells[1].metadata = {}
+    nb.cells[0].source += "\n\n### BEGIN SOLUTION"
+    nbformat.write(nb, course)
+    with pytest.raises(SiteError, match="nbgrader marker"):
+        lesson_source(executed, tmp_path)
+
+
+def test_a_site_publishes_the_course_notebooks_byte_for_byte(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    root = corpus_copy  # a project root with the source texts: the manifest page needs them
+    executed = lesson_notebook(tmp_path / "run" / "00-x.ipynb", "1 + 1")
+    ran = nbformat.read(executed, as_version=4)
+    ran.metadata["language_info"] = {"name": "python"}  # as an executed lesson has it
+    nbformat.write(ran, executed)
+    course = lesson_notebook(root / "course" / "00-x.ipynb", "2 + 2", executed=False)
+    with pytest.raises(SiteError, match="other cells than its executed copy"):
+        publish(root=root, out=root / "site", executed=[executed])
+    assert not (root / "site").exists()
+    lesson_notebook(course, "1 + 1", executed=False)
+    course.write_bytes(course.read_bytes().replace(b"\n", b"\r\n"))  # any bytes, kept as they are
+    report = publish(root=root, out=root / "site", executed=[executed])
+    assert report.notebooks == (Path("lessons/00-x.ipynb"),)
+    assert (root / "site" / "lessons" / "00-x.ipynb").read_bytes() == course.read_bytes()
+    [(attrs, _)] = anchors(root / "site" / "lessons" / "00-x.html", DOWNLOAD_LINK_CLASS)
+    assert attrs["href"] == "00-x.ipynb"
+
+
 def test_a_folder_that_is_not_a_site_is_not_replaced(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("mine")
@@ -566,6 +748,31 @@ def test_a_site_for_the_hub_links_each_lesson_page_to_the_students_copy(
     for relative in built_site.pages:  # without --hub-url: no hub link anywhere
         assert not hub_links(built_site.out / relative), relative
         assert "filmkit-hub" not in (built_site.out / relative).read_text(encoding="utf-8")
+
+
+def test_a_site_for_the_hub_has_both_links_under_the_title_the_hub_first(
+    hub_site: SiteReport, built_site: SiteReport, executed_lessons: list[ExecutedLesson]
+) -> None:
+    assert hub_site.notebooks == built_site.notebooks
+    for lesson in executed_lessons:
+        page = hub_site.out / "lessons" / f"{lesson.source.stem}.html"
+        body = page.read_text(encoding="utf-8")
+        hub = body.index(f'class="{HUB_LINK_CLASS}"')
+        download = body.index(f'class="{DOWNLOAD_LINK_CLASS}"')
+        hub_paragraph_end = body.index("</p>", hub) + len("</p>")
+        # the hub's paragraph, then the download's at once, both before the first cell
+        assert re.fullmatch(
+            r'\s*<p class="filmkit-download"><a ', body[hub_paragraph_end:download]
+        ), page.name
+        assert download < body.index('<div class="cell', download), page.name
+        [(attrs, text)] = anchors(page, DOWNLOAD_LINK_CLASS)
+        assert (attrs["href"], attrs["download"], text) == (
+            lesson.source.name,
+            lesson.source.name,
+            DOWNLOAD_LINK_TEXT,
+        )
+        notebook = hub_site.out / "lessons" / lesson.source.name
+        assert notebook.read_bytes() == lesson.source.read_bytes()
 
 
 def test_the_hub_address_is_checked_and_loses_its_trailing_slash() -> None:

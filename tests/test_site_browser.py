@@ -7,7 +7,9 @@ request may leave the machine (such requests are blocked and recorded).
 On a phone (390 px wide) and a laptop (1366 px), every page must not scroll sideways, and on each
 lesson every figure must be an image with a name and its "Figure: …" sentence as description,
 with every tick label it asks for drawn and none overlapping; the partial plotly.js must hold
-every trace type drawn, and the theme's icons must still come from its webfont.
+every trace type drawn, and the theme's icons must still come from its webfont. Each lesson's
+download link must be on the screen whole, a target at least 44 px high, and clicking it must save
+the lesson's ``course/`` notebook, byte for byte, without leaving the page.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import pytest
 
 from filmkit.lessons import ExecutedLesson
 from filmkit.site import SiteReport
-from tests.browser import LAYOUT_CHECK, is_local, serve
+from filmkit.sitebuild.postprocess import DOWNLOAD_LINK_TEXT
+from tests.browser import LAYOUT_CHECK, block_remote, serve
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Route
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 pytestmark = pytest.mark.slow
 
@@ -59,21 +62,13 @@ def test_the_site_works_in_a_browser_offline(
     tmp_path: Path,
 ) -> None:
     problems: list[str] = []
-    remote: list[str] = []
-
-    def route(request_route: Route) -> None:
-        if is_local(request_route.request.url):
-            request_route.continue_()
-        else:
-            remote.append(request_route.request.url)
-            request_route.abort()
 
     def console(message: ConsoleMessage) -> None:
         if message.type == "error":
             problems.append(f"console error on {page.url}: {message.text}")
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.route("**/*", route)
+    remote = block_remote(context)
     page = context.new_page()
     page.on("console", console)
     page.on("pageerror", lambda error: problems.append(f"page error on {page.url}: {error}"))
@@ -145,7 +140,7 @@ def test_pages_fit_the_screen_and_figures_are_accessible(
 ) -> None:
     problems: list[str] = []
     context = browser.new_context(viewport={"width": width, "height": 844})
-    context.route("**/*", lambda r: r.continue_() if is_local(r.request.url) else r.abort())
+    block_remote(context)
     page = context.new_page()
     page.on("pageerror", lambda error: problems.append(f"page error on {page.url}: {error}"))
     page.on(
@@ -176,6 +171,13 @@ def test_pages_fit_the_screen_and_figures_are_accessible(
                         assert axis["overlaps"] == 0, f"{name}: {axis}"
                 if target in lessons:
                     assert len(layout["figures"]) >= 2, where
+                    download = page.get_by_role("link", name=DOWNLOAD_LINK_TEXT, exact=True)
+                    assert download.count() == 1 and download.is_visible(), where
+                    box = download.bounding_box()
+                    assert box, where
+                    right = box["x"] + box["width"]
+                    assert box["x"] >= 0 and right <= layout["view"], f"{where}: {box}"
+                    assert box["height"] >= 44, f"{where}: the download link is {box}"
                     drawn |= set(page.evaluate(TRACE_TYPES))
                     bundle = set(page.evaluate(BUNDLE_TRACES))
                 assert page.evaluate(ICON_DRAWN), f"{where}: the theme's icons are not drawn"
@@ -184,3 +186,29 @@ def test_pages_fit_the_screen_and_figures_are_accessible(
     assert {"bar", "heatmap", "scatter"} <= drawn
     assert drawn <= bundle, f"drawn but not in the plotly.js bundle: {sorted(drawn - bundle)}"
     assert not problems, "\n".join(problems)
+
+
+def test_the_download_link_saves_the_lessons_notebook(
+    built_site: SiteReport, executed_lessons: list[ExecutedLesson], browser: Browser
+) -> None:
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
+    remote = block_remote(context)
+    page = context.new_page()
+    try:
+        with serve(built_site.out) as base:
+            for lesson in executed_lessons:
+                address = f"{base}/lessons/{lesson.source.stem}.html"
+                page.goto(address, wait_until="load")
+                with page.expect_download() as started:
+                    page.get_by_role("link", name=DOWNLOAD_LINK_TEXT, exact=True).click()
+                download = started.value
+                assert download.failure() is None, download.failure()
+                assert download.url == f"{base}/lessons/{lesson.source.name}"
+                assert download.suggested_filename == lesson.source.name
+                saved = Path(download.path())
+                assert saved.read_bytes() == lesson.source.read_bytes(), lesson.source.name
+                assert page.url == address  # saved, not opened in place of the lesson
+    finally:
+        context.close()
+    assert not remote, f"requests left the machine: {remote}"

@@ -598,7 +598,8 @@ def roster_add_command(course: Path | None, roster: Path, no_users: bool) -> Non
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="The student's folder (default: _student/ beside the course folder); released "
-    "assignments are copied in when missing, never over a student's work.",
+    "assignments and the lessons (into lessons/) are copied in when missing, never over a "
+    "student's work.",
 )
 @click.option(
     "--port",
@@ -616,9 +617,9 @@ def lab_command(
 ) -> None:
     """Start JupyterLab for a student or the instructor.
 
-    JupyterLab on 127.0.0.1 with a token: on a student's released assignments (with nbgrader's
-    Validate button; formgrader off), or with --instructor on the course folder with
-    formgrader. Prints the URL; stop it with Ctrl+C.
+    JupyterLab on 127.0.0.1 with a token: on a student's lessons and released assignments
+    (with nbgrader's Validate button; formgrader off), or with --instructor on the course folder
+    with formgrader. Prints the URL; stop it with Ctrl+C.
     """
     from filmkit.course import lab
 
@@ -630,8 +631,10 @@ def lab_command(
         open_browser=not no_browser,
     )
     click.echo(f"JupyterLab ({launch.mode}) serving {launch.root_dir}")
-    for name in launch.copied:
-        click.echo(f"  copied the release of {name} into the workspace")
+    for path in launch.copied:
+        click.echo(f"  copied {path} into the workspace")
+    for note in launch.notes:
+        click.echo(note)
     click.echo(f"Open: {launch.url}")
     for notebook in launch.notebooks:
         click.echo(f"  {launch.notebook_url(notebook)}")
@@ -668,11 +671,14 @@ def publish_command(out: Path | None, jobs: int, hub_url: str | None) -> None:
 
     The site has a home page with the course outline and the table of contents, each lesson of
     course/ with its interactive figures, and the corpus manifest; plotly.js is shipped once.
-    Assignments are never published. Prints the pages written, the total size and the heaviest
-    pages as a browser loads them (HTML plus every file each references, counted once). With
-    --hub-url, each lesson page opens with a link to the student's copy of it on the course hub.
-    Exit status 1 when a lesson fails, the site cannot be built or the hub's address is not an
-    http(s) one (checked before any lesson runs).
+    Each lesson page offers its notebook for download (lessons/NN-name.ipynb, the course/ file
+    as stored, without outputs, for the student to run). Assignments are never published.
+    Prints the pages written, the total size, the heaviest pages as a browser loads them (HTML
+    plus every file each loads, counted once; a notebook is downloaded only when asked for) and
+    the notebooks. With --hub-url, each lesson page opens with a link to the student's copy of it
+    on the course hub, then the download link. Exit status 1 when a lesson fails or a course/
+    notebook holds outputs, the site cannot be built or the hub's address is not an http(s) one
+    (checked before any lesson runs).
     """
     from filmkit import site
     from filmkit.lessons import LessonExecutionError

@@ -8,26 +8,40 @@ Sphinx and myst-nb (:mod:`filmkit.sitebuild`) from a source tree generated in a 
 - ``lessons/NN-name.ipynb``: the lessons of ``course/``, executed (:mod:`filmkit.lessons`);
 - ``index.md`` and ``manifest.md``, written here.
 
-Nothing else goes in: the site is made only of the ``course/`` lessons and ``source_texts/``
-metadata, never of ``assignments/``. As a second guard, a lesson or a built file holding an
-nbgrader marker (``BEGIN SOLUTION``, ``BEGIN HIDDEN TESTS``, ``BEGIN MARK SCHEME``) or nbgrader
-cell metadata stops the publication.
+Every lesson page offers its notebook for download, for the student to run: right under its
+title, a link "Download this lesson as a notebook (.ipynb)", with the ``download`` attribute (the
+browser saves the file rather than showing its JSON), to ``lessons/NN-name.ipynb`` beside the
+page: ``course/NN-name.ipynb`` copied byte for byte after the Sphinx build, as stored, without
+outputs or execution counts. Copied here rather than by Sphinx's ``download`` role, which would
+need the role in a lesson's markdown and put the file under a hashed ``_downloads/<md5>/``
+folder: the copy is exact by construction and has a stable address, the page's own name with
+``.ipynb``. A ``course/`` notebook that holds outputs or execution counts, nbgrader cells or
+markers, or other cells than the executed copy the page shows stops the publication (checked
+before the lessons run too); these are the site's only notebooks (a build that wrote another
+stops it as well).
+
+Nothing else goes in: the site is made only of the ``course/`` lessons (their pages and clean
+notebooks) and ``source_texts/`` metadata, never of ``assignments/``. As a second guard, a lesson
+or a built file holding an nbgrader marker (``BEGIN SOLUTION``, ``BEGIN HIDDEN TESTS``, ``BEGIN
+MARK SCHEME``) or nbgrader cell metadata stops the publication.
 
 plotly.js is shipped once, as ``_static/plotly.min.js`` (plotly's cartesian partial bundle,
 installed by ``make setup``), and loaded only by pages with figures. ``filmkit publish`` reports
 each page's weight as a browser loads it (:mod:`filmkit.sitebuild.weight`): its HTML plus every
-file it references, each counted once.
+file it loads, each counted once; the notebook it links to for download is not loaded with it and
+not counted (the site's total size counts it).
 
 Built for the course hub (``hub_url``, ``filmkit publish --hub-url https://hub.example.edu``), every
-lesson page opens, right under its title, with a link "Open this lesson in JupyterLab on the
-course hub" to JupyterHub's ``<hub_url>/hub/user-redirect/lab/tree/lessons/NN-name.ipynb``
-(:func:`hub_lesson_url`): the hub sends a logged-in student to their own server, where
-``filmkit hub`` copied the lessons into ``~/lessons`` (:data:`filmkit.paths.STUDENT_LESSONS_DIR`),
-and asks anyone else to log in first. The link is a plain ``<a href>``: the site still loads
-nothing from the network. The address is checked before anything is executed
-(:func:`hub_address`): ``http`` or ``https`` with a host, optionally a path (JupyterHub's
-``base_url``), no query, fragment or credentials, and not a page of the hub (``/hub/…``,
-``/user/…``); a trailing slash is dropped. Without it the site has no hub link.
+lesson page opens, right under its title and before the download link, with a link "Open this
+lesson in JupyterLab on the course hub" to JupyterHub's
+``<hub_url>/hub/user-redirect/lab/tree/lessons/NN-name.ipynb`` (:func:`hub_lesson_url`): the hub
+sends a logged-in student to their own server, where ``filmkit hub`` copied the lessons into
+``~/lessons`` (:data:`filmkit.paths.STUDENT_LESSONS_DIR`), and asks anyone else to log in first.
+Both links are plain ``<a href>``: the site still loads nothing from the network. The address is
+checked before anything is executed (:func:`hub_address`): ``http`` or ``https`` with a host,
+optionally a path (JupyterHub's ``base_url``), no query, fragment or credentials, and not a page
+of the hub (``/hub/…``, ``/user/…``); a trailing slash is dropped. Without it the site has no
+hub link.
 
 A lesson states its objectives in its opening markdown cells (before the first code cell): a
 heading or paragraph mentioning objectives (else one saying "by the end of", "you will")
@@ -52,7 +66,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from filmkit.corpus import load_corpus
-from filmkit.lessons import execute_lessons, lesson_paths
+from filmkit.lessons import course_dir, execute_lessons, lesson_paths
 from filmkit.paths import STUDENT_LESSONS_DIR, project_root, source_texts_dir
 from filmkit.provenance import read_cleaning_log
 from filmkit.sitebuild import TITLE, SiteError, build_html
@@ -71,6 +85,7 @@ __all__ = [
     "hub_address",
     "hub_lesson_url",
     "lesson_outline",
+    "lesson_source",
     "main",
     "summary_lines",
 ]
@@ -121,6 +136,7 @@ class SiteReport:
     execute_seconds: float  # 0 when executed notebooks were given
     build_seconds: float
     hub_url: str | None = None  # the course hub the lesson pages link to (no trailing slash)
+    notebooks: tuple[Path, ...] = ()  # the lessons' clean notebooks, relative to ``out``
 
 
 def main(
@@ -134,8 +150,9 @@ def main(
     """Build the site into ``out`` (default ``<root>/_site``), replacing an earlier build there.
 
     The lessons of ``<root>/course`` are executed first (``jobs`` at a time), unless ``executed``
-    gives already-executed copies of them. With ``hub_url`` (the course hub's address), each
-    lesson page links to the student's copy of the lesson on the hub.
+    gives already-executed copies of them; each lesson page offers its ``course/`` notebook for
+    download. With ``hub_url`` (the course hub's address), each lesson page links to the
+    student's copy of the lesson on the hub too.
     """
     hub = None if hub_url is None else hub_address(hub_url)  # before anything is executed
     root = (root or project_root()).resolve()
@@ -147,6 +164,8 @@ def main(
         if executed is None:
             if not lesson_paths(root):
                 raise SiteError(f"no lessons to publish: {root / 'course'} has no NN-name.ipynb")
+            for path in lesson_paths(root):  # the notebooks offered for download, before the run
+                _check_source(path, nbformat.read(path, as_version=4))
             started = time.perf_counter()
             runs = execute_lessons(work / "executed", root=root, jobs=jobs)
             execute_seconds = time.perf_counter() - started
@@ -157,11 +176,18 @@ def main(
         source = work / "source"
         lessons = write_source(source, executed, root)
         html = work / "html"
-        build_html(source, html, work, hub_links=None if hub is None else _hub_links(hub, lessons))
+        build_html(
+            source,
+            html,
+            work,
+            hub_links=None if hub is None else _hub_links(hub, lessons),
+            downloads={o.docname: f"{PurePosixPath(o.docname).name}.ipynb" for o in lessons},
+        )
+        notebooks = _add_notebooks(html, executed, root)
         _finish(html)
         build_seconds = time.perf_counter() - started
         _install(html, out)
-    return _report(out, tuple(lessons), execute_seconds, build_seconds, hub)
+    return _report(out, tuple(lessons), execute_seconds, build_seconds, hub, notebooks)
 
 
 # --- the course hub ----------------------------------------------------------------------------
@@ -250,6 +276,51 @@ def _check_lesson(path: Path, notebook: Any) -> None:
     found = answer_markers_in(nbformat.writes(notebook))
     if found:
         raise SiteError(f"{path.name} holds nbgrader marker(s) {found}: it is not published")
+
+
+def lesson_source(executed: Path, root: Path) -> Path:
+    """The ``course/`` notebook the executed lesson ``executed`` was run from, checked to be fit
+    to publish as it is: stored without outputs or execution counts, without nbgrader cells or
+    markers, and with the executed copy's cells (types and sources)."""
+    source = course_dir(root) / executed.name
+    if not source.is_file():
+        raise SiteError(
+            f"{executed.name}: {source} is missing: a lesson page offers the course/ notebook "
+            "for download"
+        )
+    notebook = nbformat.read(source, as_version=4)
+    _check_source(source, notebook)
+    ran = nbformat.read(executed, as_version=4)
+    if _cells(notebook) != _cells(ran):
+        raise SiteError(
+            f"course/{source.name} has other cells than its executed copy: execute it again, so "
+            "that the page shows the notebook it offers"
+        )
+    return source
+
+
+def _check_source(path: Path, notebook: Any) -> None:
+    """A ``course/`` notebook as it is downloaded: clean, and no assignment."""
+    for index, cell in enumerate(notebook.cells, 1):
+        if cell.cell_type == "code" and (
+            cell.get("outputs") or cell.get("execution_count") is not None
+        ):
+            raise SiteError(
+                f"course/{path.name} cell {index} has outputs or an execution count: lessons are "
+                "stored without them (clear them, e.g. jupyter nbconvert --clear-output --inplace)"
+            )
+        if "nbgrader" in cell.get("metadata", {}):
+            raise SiteError(
+                f"course/{path.name} cell {index} is an nbgrader cell: assignments are not "
+                "published"
+            )
+    found = answer_markers_in(path.read_text(encoding="utf-8"))
+    if found:
+        raise SiteError(f"course/{path.name} holds nbgrader marker(s) {found}: it is not published")
+
+
+def _cells(notebook: Any) -> list[tuple[str, str]]:
+    return [(str(cell.cell_type), str(cell.source)) for cell in notebook.cells]
 
 
 def answer_markers_in(text: str) -> list[str]:
@@ -448,6 +519,22 @@ disagreements (Weber/Webber, Shepard/Shepherd/Shephard, 2018/2019) are kept.
 # --- output ------------------------------------------------------------------------------------
 
 
+def _add_notebooks(html: Path, executed: Sequence[Path], root: Path) -> tuple[Path, ...]:
+    """Copy each lesson's ``course/`` notebook, byte for byte, beside its page in ``html``;
+    returns their paths relative to ``html``, in name order."""
+    written = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.ipynb"))
+    if written:
+        raise SiteError(f"the build wrote notebooks {written}: only the lessons' own are published")
+    notebooks = []
+    for path in sorted(executed, key=lambda p: p.name):
+        target = html / LESSONS_DIR / path.name
+        if not target.with_suffix(".html").is_file():
+            raise SiteError(f"{path.name}: the build wrote no page for it")
+        shutil.copyfile(lesson_source(path, root), target)
+        notebooks.append(target.relative_to(html))
+    return tuple(notebooks)
+
+
 def _finish(html: Path) -> None:
     """Drop what the site does not need, and refuse a site that holds an nbgrader marker."""
     for path in html.rglob("*.map"):  # the themes' JavaScript source maps: 3.5 MB, debug only
@@ -489,6 +576,7 @@ def _report(
     execute_seconds: float,
     build_seconds: float,
     hub_url: str | None,
+    notebooks: tuple[Path, ...],
 ) -> SiteReport:
     files = _files(out)
     # _static/ holds the theme's template macros (*.html) too: assets, not pages
@@ -505,6 +593,7 @@ def _report(
         execute_seconds=execute_seconds,
         build_seconds=build_seconds,
         hub_url=hub_url,
+        notebooks=notebooks,
     )
 
 
@@ -514,7 +603,8 @@ def summary_lines(report: SiteReport) -> list[str]:
     Each page's weight is as a browser loads it on a first visit: the HTML and every file it
     references (scripts, stylesheets, the fonts they use, images), each once; "own" is the HTML
     and the files no other page loads. The heaviest pages are listed, lessons over their target
-    flagged. A site built for the course hub says so, with the hub's address."""
+    flagged. Then the lessons' notebooks offered for download; a site built for the course hub
+    says so, with the hub's address."""
     timing = f"built the site in {report.build_seconds:.1f} s."
     if report.execute_seconds:
         timing = (
@@ -530,6 +620,8 @@ def summary_lines(report: SiteReport) -> list[str]:
         f"Heaviest pages on first load (HTML + every file it loads, once each; {len(shown)} of "
         f"{len(heaviest)}):",
         *(f"  {_weight_line(weight)}" for weight in shown),
+        f"Notebooks offered for download, as stored in course/ ({len(report.notebooks)}):",
+        *(f"  {notebook.as_posix()}" for notebook in report.notebooks),
         *(
             [f"Lesson pages link to each student's copy on the course hub at {report.hub_url}"]
             if report.hub_url

@@ -10,7 +10,11 @@ class puts it behind TLS: a reverse proxy such as Caddy or nginx terminating HTT
   student's own system user (``filmkit hub roster add`` makes them), in their home folder, with
   this kit's environment (filmkit, the corpus, nbgrader's Assignments tab) and an nbgrader
   configuration that knows only the exchange (``<share>/jupyter/nbgrader_config.py``); on its
-  first start it copies the lessons (``course/``) into ``~/lessons``, the student's to run;
+  first start it copies the lessons (``course/``) into ``~/lessons``, the student's to run.
+  ``<share>/jupyter`` is the server's ``JUPYTER_CONFIG_PATH``; its
+  ``labconfig/default_setting_overrides.json`` (the one ``filmkit lab`` reads, see
+  :mod:`filmkit.course.lab`) keeps JupyterLab from asking each student about Jupyter's news (a
+  default: a student's own setting wins);
 * nbgrader's exchange (``c.Exchange.root`` of the course), with ``path_includes_course`` and
   nbgrader's JupyterHub auth plugin, so each student sees the courses whose group they are in
   (``nbgrader-<course>``); graders are in ``formgrade-<course>``.
@@ -49,6 +53,7 @@ from typing import Any, Final
 
 from filmkit.course.exchange import exchange_root
 from filmkit.course.folder import Course, GradingError
+from filmkit.course.lab import JUPYTER_DEFAULTS
 from filmkit.paths import STUDENT_LESSONS_DIR, project_root
 
 AUTHENTICATORS: Final = {"pam": "pam", "native": "native", "dummy": "dummy"}
@@ -269,6 +274,10 @@ def prepare(settings: HubSettings) -> Path:
     jupyter = settings.share / "jupyter"
     jupyter.mkdir(parents=True, exist_ok=True)
     (jupyter / "nbgrader_config.py").write_text(student_nbgrader_config(settings), encoding="utf-8")
+    labconfig = jupyter / "labconfig"  # JupyterLab's setting defaults for the students
+    if labconfig.exists():
+        shutil.rmtree(labconfig)
+    shutil.copytree(JUPYTER_DEFAULTS / "labconfig", labconfig)
     texts = project_root() / "source_texts"
     shared_texts = settings.share / "source_texts"
     if shared_texts.exists():
@@ -280,7 +289,7 @@ def prepare(settings: HubSettings) -> Path:
     shutil.copytree(project_root() / "course", lessons)  # each student copies them at start
     for folder in (settings.share, jupyter, shared_texts, lessons):
         folder.chmod(0o755)
-    for path in [*shared_texts.rglob("*"), *lessons.rglob("*")]:
+    for path in [*shared_texts.rglob("*"), *lessons.rglob("*"), labconfig, *labconfig.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     config = settings.state / "jupyterhub_config.py"
     config.write_text(hub_config(settings), encoding="utf-8")

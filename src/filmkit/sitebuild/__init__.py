@@ -12,8 +12,10 @@ The site carries only what its pages use: plotly.js in its cartesian partial bun
 Awesome's 1.5 MB JavaScript (the theme's icons come from its stylesheet and webfont) and without
 the search scripts search-as-you-type alone needs (``templates/layout.html``, Sphinx's documented
 way to override a theme's template). :mod:`filmkit.sitebuild.postprocess` then ties every figure
-to its "*Figure: …*" sentence for screen readers and lets long code wrap on phones; for a site
-built for the course hub it puts the link to the student's copy at the top of each lesson page.
+to its "*Figure: …*" sentence for screen readers and lets long code wrap on phones, and puts at
+the top of each lesson page the link that downloads its notebook (the file :mod:`filmkit.site`
+copies next to the page) and, for a site built for the course hub, the link to the student's copy
+there.
 """
 
 from __future__ import annotations
@@ -32,12 +34,17 @@ class SiteError(RuntimeError):
     """The site cannot be built or written."""
 
 
-def settings(hub_links: Mapping[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+def settings(
+    hub_links: Mapping[str, tuple[str, str]] | None = None,
+    downloads: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The Sphinx configuration (what a ``conf.py`` would hold).
 
     ``hub_links``: the pages that link to the student's copy on the course hub, docname to
-    (URL, the copy's path in the student's home folder); see :mod:`.postprocess`."""
-    from filmkit.sitebuild.postprocess import HUB_LINKS
+    (URL, the copy's path in the student's home folder); ``downloads``: the pages that link to
+    their notebook for download, docname to the notebook's file name beside the page (the caller
+    puts it there); see :mod:`.postprocess`."""
+    from filmkit.sitebuild.postprocess import DOWNLOADS, HUB_LINKS
 
     return {
         "project": TITLE,
@@ -74,14 +81,17 @@ def settings(hub_links: Mapping[str, tuple[str, str]] | None = None) -> dict[str
             "default_mode": "light",
             "filmkit_fontawesome_js": False,
             HUB_LINKS: dict(hub_links or {}),
+            DOWNLOADS: dict(downloads or {}),
         },
         "templates_path": [str(TEMPLATES)],
-        # Notebooks and sources stay out of the site: only the rendered pages are published.
+        # Sphinx copies no sources (they are the *executed* lessons): the clean notebooks a
+        # lesson page offers for download are copied by filmkit.site, byte for byte.
         "html_copy_source": False,
         "html_show_sourcelink": False,
         "html_theme_options": {
             "home_page_in_toc": True,
             "show_toc_level": 2,
+            # it would offer the executed notebook from _sources/: the page links the clean one
             "use_download_button": False,
             "use_fullscreen_button": False,
             "use_repository_button": False,
@@ -96,10 +106,11 @@ def build_html(
     work: Path,
     *,
     hub_links: Mapping[str, tuple[str, str]] | None = None,
+    downloads: Mapping[str, str] | None = None,
 ) -> None:
     """Build ``source`` into ``out`` as HTML; ``work`` holds the doctrees. Warnings are errors.
 
-    ``hub_links`` as for :func:`settings`."""
+    ``hub_links`` and ``downloads`` as for :func:`settings`."""
     from sphinx.application import Sphinx
     from sphinx.deprecation import RemovedInSphinx11Warning
     from sphinx.errors import SphinxError
@@ -128,7 +139,7 @@ def build_html(
                     outdir=out,
                     doctreedir=work / "doctrees",
                     buildername="html",
-                    confoverrides=settings(hub_links),
+                    confoverrides=settings(hub_links, downloads),
                     status=None,
                     warning=messages,
                     freshenv=True,

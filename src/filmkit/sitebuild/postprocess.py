@@ -6,11 +6,18 @@
   writes after it gets an id and the figure ``aria-describedby`` that id. A figure with no such
   sentence before the next figure fails the build (every Sphinx warning does).
 - ``filmkit.css`` lets long inline code (paths, source ids) wrap instead of widening the page.
+- Every lesson page offers its notebook for download: the pages named in the ``html_context``
+  entry ``filmkit_downloads`` (docname to the notebook's file name, which :mod:`filmkit.site`
+  copies next to the page) get, right after their title, a link "Download this lesson as a
+  notebook (.ipynb)" (:func:`download_link_html`) with the ``download`` attribute, so the browser
+  saves the file instead of showing its JSON.
 - A site built for the course hub (``filmkit publish --hub-url``): the pages named in the
   ``html_context`` entry ``filmkit_hub_links`` (docname to the hub URL of the student's copy and
-  that copy's path in their home folder) get, right after their title, a link styled as a button
-  by ``filmkit.css``, "Open this lesson in JupyterLab on the course hub" (:func:`hub_link_html`):
-  a plain ``<a href>``, so the page still loads nothing from the network.
+  that copy's path in their home folder) get, right after their title and before the download
+  link, a link "Open this lesson in JupyterLab on the course hub" (:func:`hub_link_html`).
+
+Both links are plain ``<a href>`` (the page loads nothing more, from the network or the site),
+drawn by ``filmkit.css`` as buttons of the same size: the hub link filled, the download outlined.
 """
 
 from __future__ import annotations
@@ -30,6 +37,10 @@ DESCRIPTION_PREFIX = "Figure:"
 HUB_LINKS = "filmkit_hub_links"  # the html_context entry: {docname: (url, path in the home)}
 HUB_LINK_TEXT = "Open this lesson in JupyterLab on the course hub"
 HUB_LINK_CLASS = "filmkit-hub-link"
+DOWNLOADS = "filmkit_downloads"  # the html_context entry: {docname: notebook file name}
+DOWNLOAD_LINK_TEXT = "Download this lesson as a notebook (.ipynb)"
+DOWNLOAD_LINK_CLASS = "filmkit-download-link"
+NOTEBOOK_TYPE = "application/x-ipynb+json"  # the media type nbformat documents for notebooks
 
 _FIGURE_DIV = re.compile(r'<div id="(?P<id>[^"]+)" class="plotly-graph-div"(?P<attrs>[^>]*)>')
 # A paragraph, its text starting (after inline tags such as <em>) with "Figure:".
@@ -101,12 +112,30 @@ def hub_link_html(url: str, notebook: str) -> str:
     )
 
 
-def with_hub_link(body: str, url: str, notebook: str) -> str:
-    """``body`` with :func:`hub_link_html` right after its title (its first ``<h1>``), or first
-    if it has none."""
+def download_link_html(notebook: str) -> str:
+    """The link that downloads a lesson's notebook, ``notebook`` its file name next to the page
+    (the link's address and the name the browser saves it under)."""
+    name = html.escape(notebook, quote=True)
+    return (
+        '<p class="filmkit-download">'
+        f'<a class="{DOWNLOAD_LINK_CLASS}" href="{name}" download="{name}" '
+        f'type="{NOTEBOOK_TYPE}">{DOWNLOAD_LINK_TEXT}</a> '
+        '<span class="filmkit-download-note">Without outputs: open it in JupyterLab and run the '
+        "cells from the top.</span></p>"
+    )
+
+
+def after_title(body: str, snippet: str) -> str:
+    """``body`` with ``snippet`` right after its title (its first ``<h1>``), or first if it has
+    none."""
     title = _TITLE_END.search(body)
     at = title.end() if title else 0
-    return body[:at] + hub_link_html(url, notebook) + body[at:]
+    return body[:at] + snippet + body[at:]
+
+
+def with_hub_link(body: str, url: str, notebook: str) -> str:
+    """``body`` with :func:`hub_link_html` right after its title."""
+    return after_title(body, hub_link_html(url, notebook))
 
 
 def _text(fragment: str) -> str:
@@ -131,8 +160,12 @@ def _html_page_context(
     if not isinstance(body, str):
         return
     hub_link = (context.get(HUB_LINKS) or {}).get(pagename)
-    if hub_link:
-        context["body"] = body = with_hub_link(body, *hub_link)
+    notebook = (context.get(DOWNLOADS) or {}).get(pagename)
+    links = (hub_link_html(*hub_link) if hub_link else "") + (
+        download_link_html(notebook) if notebook else ""
+    )
+    if links:  # the hub link first: on the hub, the student's copy is already there
+        context["body"] = body = after_title(body, links)
     if "plotly-graph-div" not in body:
         return
     from sphinx.util import logging

@@ -13,7 +13,9 @@ brands and regular faces, which no page of the site uses). Other ``url()`` refer
 cursors) are always counted: an upper bound.
 
 Only static references count: files a script fetches later (the search index on the search page)
-are not, nor remote URLs (the site loads none: the tests check it).
+are not, nor remote URLs (the site loads none: the tests check it), nor links (``<a href>``,
+``<link rel="next">``): a link is fetched only when followed, like the notebook a lesson page
+offers for download (``<a href="NN-name.ipynb" download>``).
 """
 
 from __future__ import annotations
