@@ -310,7 +310,9 @@ CONTAINERS = [
 ]
 
 
-@pytest.mark.parametrize("value", CONTAINERS, ids=repr)
+@pytest.mark.parametrize(
+    "value", CONTAINERS, ids=[f"{i}-{type(v).__name__}" for i, v in enumerate(CONTAINERS)]
+)
 def test_containers_round_trip_exactly(value: object) -> None:
     roundtrip(value)
 
