@@ -26,6 +26,7 @@ the course does not get in with a right password.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import pwd
@@ -42,6 +43,7 @@ from urllib.parse import urlsplit
 import nbformat
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from filmkit.course import hub, release
 from filmkit.course.folder import Course, load_course
@@ -187,8 +189,15 @@ def _fetch_answer_submit(person: Person, course: Path, specimen: Specimen) -> No
     page.locator("#fetched_assignments_list > .list_item").first.wait_for(timeout=SLOW)
     assert _rows(page, "fetched") == [ASSIGNMENT]
     # open the notebook from the fetched assignment's list of notebooks
-    page.locator(f'#fetched_assignments_list a:text-is("{ASSIGNMENT}")').click()
-    page.locator(f'#fetched_assignments_list a:text-is("{NOTEBOOK}")').click()
+    toggle = page.locator(f'#fetched_assignments_list a:text-is("{ASSIGNMENT}")')
+    link = page.locator(f'#fetched_assignments_list a:text-is("{NOTEBOOK}")')
+    for _ in range(3):  # the tab may redraw the list (collapsed) just after the click
+        if link.is_visible():
+            break
+        toggle.click()
+        with contextlib.suppress(PlaywrightTimeout):
+            link.wait_for(state="visible", timeout=5_000)
+    link.click()
     cells = _released_cells(course)
     released = nbformat.read(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     cell = page.locator(CELLS)
