@@ -89,8 +89,8 @@ site: setup ## Execute the lessons and build the offline course site in _site/
 test: lint typecheck pytest ## Lint, type-check and run the test suite
 
 lint: setup ## ruff lint and format check
-	$(UV) run --locked ruff check src tests benchmarks assignments/authoring assignments/nbgrader_config.py
-	$(UV) run --locked ruff format --check src tests benchmarks assignments/authoring assignments/nbgrader_config.py
+	$(UV) run --locked ruff check src tests benchmarks deploy assignments/authoring assignments/nbgrader_config.py
+	$(UV) run --locked ruff format --check src tests benchmarks deploy assignments/authoring assignments/nbgrader_config.py
 
 typecheck: setup ## mypy (strict) on src/
 	$(UV) run --locked mypy

@@ -40,6 +40,14 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # c.GradingLimits.cgroups = "auto"  # "require": refuse to grade without control groups;
 #                                   # "off": rlimits only
 
+# Where `filmkit grade` runs the notebooks: this machine, unless a Dask scheduler is named
+# (filmkit.grading.cluster.GradingCluster; `filmkit grade --cluster ADDRESS` overrides it). Off
+# this machine only TLS with the course's certificates is accepted (`filmkit cluster certs DIR`;
+# deploy/dask.md).
+# c.GradingCluster.scheduler = "tls://grading.example.edu:8786"
+# c.GradingCluster.tls_ca_file = "/etc/filmkit-dask/ca.pem"
+# c.GradingCluster.tls_cert_file = "/etc/filmkit-dask/client.pem"  # with its key inside
+
 # Feedback must not show hidden tests (nbgrader issue #917: autograde restores them into
 # autograded/, which feedback is rendered from), and must say what it knows
 # (filmkit.course.feedback_scrub). QuestionsAndMarking names each grade cell's question and flags

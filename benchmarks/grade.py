@@ -28,13 +28,24 @@ tables): no kernel protocol, no nbgrader, no sandbox, no judge, no gradebook. fi
 how close filmkit is to that limit (aim: within 1.5x). (Bare nbclient with a fresh kernel per
 notebook, the floor this script used before, is slower than filmkit itself: no limit at all.)
 
+filmkit on a Dask cluster is ``grade.main(cluster=ADDRESS)`` against a ``distributed.LocalCluster``
+on loopback with one worker process of J threads (the same cores), started beforehand as a
+cluster would be running: its time includes the run's engine starting on the worker (fork servers,
+warm-up), not the cluster's own start. Its scores are compared with stock's too.
+
+The scale table grades N = 60 and 300 submissions (and 1,000 with ``--large``) with filmkit
+locally and on the cluster, each run a ``filmkit grade`` in a process of its own: its wall time,
+notebooks per minute, and the grader's peak resident memory (that process's own ``ru_maxrss``;
+the fork servers that run the cells are other processes, on the cluster other machines).
+
 The run fails (exit status 1) if any score differs or if filmkit is less than 8x as fast as stock.
 filmkit runs as it grades a class: sandboxed, every test judged in the judge process; the judge's
 cost per notebook (from a test's data reaching it to its verdict, summed over the notebook's
 tests) is printed beside the run's figures.
 
 Usage: uv run python benchmarks/grade.py [--submissions 60] [--jobs J] [--skip-stock]
-       [--skip-floor] [--keep] [--json PATH]        (``make bench`` runs it with the defaults)
+       [--skip-floor] [--skip-cluster] [--skip-scale] [--large] [--keep] [--json PATH]
+       (``make bench`` runs it with the defaults)
 """
 
 from __future__ import annotations
@@ -191,6 +202,77 @@ def describe_templates(templates: list[dict[str, Any]]) -> str:
             f"(preload {t.get('imports_s', t.get('judge_s', 0)):.2f} s){warm}"
         )
     return f"isolate={templates[0].get('isolate')}; " + "; ".join(parts)
+
+
+@contextlib.contextmanager
+def local_cluster(jobs: int) -> Iterator[str]:
+    """A Dask cluster on loopback: one worker process with ``jobs`` threads; its address."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=jobs,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=40,  # errors only: a benchmark's output stays its figures
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def time_cluster(root: Path, assignment: str, address: str) -> tuple[float, Any]:
+    from filmkit.grading import grade
+
+    started = time.perf_counter()
+    summary = grade.main(assignment, course=root, force=True, cluster=address)
+    return time.perf_counter() - started, summary
+
+
+def grade_in_child(root: Path, assignment: str, jobs: int, cluster: str | None) -> dict[str, Any]:
+    """One ``filmkit grade`` run in a process of its own: its seconds and peak memory."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--child", str(root), "--assignment", assignment]
+    command += ["--jobs", str(jobs)] + (["--cluster", cluster] if cluster else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"grading {root} failed:\n{done.stderr[-2000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def child(root: Path, assignment: str, jobs: int, cluster: str | None) -> None:
+    """The child of :func:`grade_in_child`: grade, then print the figures as one JSON line."""
+    import resource
+
+    from filmkit.grading import grade
+
+    started = time.perf_counter()
+    summary = grade.main(assignment, course=root, jobs=jobs, force=True, cluster=cluster)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    failed = len(summary.failed)
+    print(json.dumps({"seconds": round(seconds, 2), "peak_mib": peak_kib / 1024, "failed": failed}))
+
+
+def scale_table(
+    scratch: Path, assignment: str, sizes: list[int], jobs: int, address: str | None
+) -> list[dict[str, Any]]:
+    """Each size graded locally and (with ``address``) on the cluster, in fresh processes."""
+    rows = []
+    for size in sizes:
+        base = scratch / f"scale-{size}"
+        say(f"scale: building a course of {size} submissions")
+        build_course(base, assignment, size)
+        notebooks = size * notebooks_per_submission(base, assignment)
+        for where in ("local", "cluster") if address else ("local",):
+            say(f"scale: {size} submissions, filmkit {where}")
+            figures = grade_in_child(
+                base, assignment, jobs, address if where == "cluster" else None
+            )
+            rows.append({"submissions": size, "notebooks": notebooks, "where": where, **figures})
+        shutil.rmtree(base, ignore_errors=True)
+    return rows
 
 
 # --------------------------------------------------------------------------- the floor
@@ -354,6 +436,15 @@ def report(figures: dict[str, Any]) -> None:
     before_after = f"mean of {runs} s, before and after stock" if stock is not None else ""
     print(row(f"filmkit grade --jobs {jobs}", fast, n, before_after))
     print(row(f"true floor: {jobs} warm forks", floor, n, f"load {figures.get('load_floor')}"))
+    cluster = figures.get("cluster_s")
+    print(
+        row(
+            f"filmkit on a local Dask cluster ({jobs} thr)",
+            cluster,
+            n,
+            figures.get("cluster_mode", ""),
+        )
+    )
     if stock is not None:
         print(
             f"  ratio stock / filmkit: {figures['ratio']:.1f}x "
@@ -365,6 +456,22 @@ def report(figures: dict[str, Any]) -> None:
             "runs the same cells in forks of one warm process: no kernel protocol, nbgrader, "
             f"sandbox or judge; {figures['floor_failed']} fork(s) did not exit cleanly)"
         )
+    if cluster is not None:
+        print(f"  ratio cluster / filmkit local: {cluster / fast:.2f}x")
+    if figures.get("scale"):
+        print(
+            "  scale (each run a filmkit grade process of its own; memory: the grader's peak RSS)"
+        )
+        print(
+            f"    {'submissions':>11} {'notebooks':>9} {'where':<8} {'time':>8} {'nb/min':>7} {'peak MiB':>8}"
+        )
+        for entry in figures["scale"]:
+            per_minute = entry["notebooks"] / entry["seconds"] * 60
+            print(
+                f"    {entry['submissions']:>11} {entry['notebooks']:>9} {entry['where']:<8} "
+                f"{entry['seconds']:>6.1f} s {per_minute:>7.1f} {entry['peak_mib']:>8.1f}"
+                + (f"  ({entry['failed']} failed)" if entry["failed"] else "")
+            )
     if "judge_s_per_notebook" in figures:
         judge, wall = figures["judge_s_per_notebook"], figures["notebook_wall_s"]
         print(
@@ -459,6 +566,20 @@ def run(args: argparse.Namespace, scratch: Path) -> tuple[dict[str, Any], list[s
         differences += compare(stock, after)[1]
         figures["grade_cells_compared"], figures["differences"] = compared, differences
 
+    figures.update(cluster_s=None, scale=[])
+    with local_cluster(args.jobs) if not args.skip_cluster else contextlib.nullcontext() as address:
+        if address:
+            say(f"filmkit grade on a local Dask cluster (1 worker, {args.jobs} threads)")
+            shutil.copytree(scratch / "base", scratch / "cluster")
+            figures["load_cluster"] = load()
+            cluster_s, on_cluster = time_cluster(scratch / "cluster", args.assignment, address)
+            figures.update(cluster_s=round(cluster_s, 2), cluster_mode=on_cluster.sandbox)
+            if not args.skip_stock:
+                figures["differences"] = differences = differences + compare(stock, on_cluster)[1]
+        if not args.skip_scale:
+            sizes = [60, 300] + ([1000] if args.large else [])
+            figures["scale"] = scale_table(scratch, args.assignment, sizes, args.jobs, address)
+
     figures.update(floor_s=None, floor_failed=0)
     if not args.skip_floor:
         graded = scratch / ("fast" if args.skip_stock else "stock")
@@ -482,10 +603,18 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--skip-stock", action="store_true", help="time filmkit only")
     parser.add_argument("--skip-floor", action="store_true", help="no true-floor run")
+    parser.add_argument("--skip-cluster", action="store_true", help="no Dask cluster runs")
+    parser.add_argument("--skip-scale", action="store_true", help="no scale table")
+    parser.add_argument("--large", action="store_true", help="the scale table with 1,000 too")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cluster", help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures here")
     args = parser.parse_args()
     quiet()
+    if args.child:
+        child(args.child, args.assignment, args.jobs, args.cluster)
+        return 0
 
     scratch = Path(tempfile.mkdtemp(prefix="filmkit-bench-grade-"))
     try:

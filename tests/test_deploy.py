@@ -97,3 +97,74 @@ def test_the_image_is_built_from_the_lock_file() -> None:
     values = _values()
     assert values["singleuser"]["extraEnv"]["FILMKIT_ROOT"] == "/opt/filmkit"
     assert Path(REPO / "deploy" / "README.md").is_file()
+
+
+# --- the grading cluster (deploy/dask.md) ----------------------------------------------------
+
+
+def _containers(role: str) -> dict[str, Any]:
+    cluster = yaml.safe_load((DEPLOY / "grading-cluster.yaml").read_text(encoding="utf-8"))
+    assert (cluster["apiVersion"], cluster["kind"]) == ("kubernetes.dask.org/v1", "DaskCluster")
+    [container] = cluster["spec"][role]["spec"]["containers"]
+    assert isinstance(container, dict)
+    return container
+
+
+def _option(args: list[str], name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+def test_the_kubernetes_grading_cluster_runs_filmkit_cluster_over_tls() -> None:
+    from click.testing import CliRunner
+
+    from filmkit.cli import main as cli
+
+    scheduler, worker = _containers("scheduler"), _containers("worker")
+    for container, role in ((scheduler, "scheduler"), (worker, "worker")):
+        args = container["args"]
+        assert args[:3] == ["filmkit", "cluster", role]
+        mount = container["volumeMounts"][0]["mountPath"]
+        assert _option(args, "--tls-ca-file") == f"{mount}/ca.pem"
+        assert _option(args, "--tls-cert") == f"{mount}/{role}.pem"
+        # the command line is one the CLI takes (its --help lists every option used)
+        usage = CliRunner().invoke(cli, [*args[1:3], "--help"]).output
+        assert all(a in usage for a in args if a.startswith("--"))
+    address = worker["args"][3]
+    assert address.startswith("tls://filmkit-grading-scheduler.") and address.endswith(":8786")
+    assert _option(scheduler["args"], "--port") == "8786"
+    assert worker["image"] == scheduler["image"]
+    dockerfile = (DEPLOY / "grader.Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"uv sync --locked\b", dockerfile) and "bubblewrap" in dockerfile
+    assert "FILMKIT_ROOT=/opt/filmkit" in dockerfile and "COPY source_texts/" in dockerfile
+
+
+def test_the_slurm_cluster_submits_workers_of_this_environment_over_tls(tmp_path: Path) -> None:
+    import importlib.util
+
+    from filmkit.grading.tls import make_certificates
+
+    path = REPO / "deploy" / "slurm" / "grading_cluster.py"
+    spec = importlib.util.spec_from_file_location("grading_cluster", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    make_certificates(tmp_path / "certs")
+    certs, logs = str(tmp_path / "certs"), str(tmp_path / "logs")
+    args = module.parser().parse_args(
+        ["--certs", certs, "--host", "127.0.0.1", "--port", "0", "--cores", "8", "--logs", logs]
+    )
+    cluster = module.make_cluster(args)  # a scheduler here; no job is submitted
+    try:
+        assert cluster.scheduler_address.startswith("tls://127.0.0.1:")
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "#SBATCH --cpus-per-task=8" in script
+    assert f"export FILMKIT_ROOT={REPO}" in script  # the default: this checkout
+    [command] = [line for line in script.splitlines() if "dask_worker" in line]
+    words = command.split()
+    assert words[0] == str(REPO / ".venv" / "bin" / "python")
+    assert _option(words, "--nthreads") == "8" and _option(words, "--protocol") == "tls://"
+    for flag, role in (("--tls-cert", "worker"), ("--tls-key", "worker")):
+        assert _option(words, flag) == str(tmp_path / "certs" / f"{role}.pem")
+    assert _option(words, "--tls-ca-file") == str(tmp_path / "certs" / "ca.pem")

@@ -237,6 +237,14 @@ def release_command(
     "only for trusted notebooks on machines without bwrap.",
 )
 @click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    default=None,
+    help="Grade on the workers of the Dask scheduler at ADDRESS (tls://host:8786; tcp:// on "
+    "this machine only); default: c.GradingCluster.scheduler, else this machine. See "
+    "`filmkit cluster --help`.",
+)
+@click.option(
     "--help-all",
     is_flag=True,
     help="This help, then every option and configurable of nbgrader autograde.",
@@ -249,6 +257,7 @@ def grade_command(
     force: bool,
     cell_timeout: float | None,
     no_sandbox: bool,
+    cluster: str | None,
     help_all: bool,
 ) -> None:
     """Autograde the submissions of an assignment.
@@ -312,6 +321,7 @@ def grade_command(
             progress=advance,
             message=lambda text: out.print(text, markup=False),
             nbgrader_args=arguments,
+            cluster=cluster,
         )
     # imported after grading: it imports nbgrader, whose start a small run overlaps with the
     # worker's (grade.start_early)
@@ -325,6 +335,116 @@ def grade_command(
             err=True,
         )
         sys.exit(1)
+
+
+def _tls_options(role: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(
+            [
+                click.option(
+                    "--tls-ca-file",
+                    default="",
+                    metavar="PEM",
+                    help="The cluster's certificate authority (`filmkit cluster certs`).",
+                ),
+                click.option(
+                    "--tls-cert",
+                    default="",
+                    metavar="PEM",
+                    help=f"The {role}'s certificate, with its key unless --tls-key is given.",
+                ),
+                click.option("--tls-key", default="", metavar="PEM", help="Its private key."),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+@main.group("cluster")
+def cluster_group() -> None:
+    """A Dask cluster that grades: its scheduler, its workers and their certificates.
+
+    `filmkit grade ASSIGNMENT --cluster ADDRESS` sends the notebooks to the workers of the
+    scheduler at ADDRESS; each worker runs the same sandboxed engine as local grading, after
+    proving it has the grader's filmkit, libraries and source texts. Off this machine every
+    party needs TLS certificates (`filmkit cluster certs DIR`). See deploy/dask.md.
+    """
+
+
+@cluster_group.command("scheduler")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8786, show_default=True, type=click.IntRange(0, 65535))
+@_tls_options("scheduler")
+def cluster_scheduler_command(
+    host: str, port: int, tls_ca_file: str, tls_cert: str, tls_key: str
+) -> None:
+    """Run a scheduler until interrupted; prints its address. Off loopback only with TLS."""
+    from filmkit.grading.cluster import role_security
+    from filmkit.grading.cluster_serve import serve_scheduler
+
+    serve_scheduler(
+        host,
+        port,
+        tls=role_security("scheduler", tls_ca_file, tls_cert, tls_key),
+        on_ready=lambda address: click.echo(f"filmkit cluster scheduler at {address}"),
+    )
+
+
+@cluster_group.command("worker")
+@click.argument("scheduler")
+@click.option(
+    "--nthreads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Notebooks this worker runs at once (one per core is usual).",
+)
+@click.option("--name", default=None, help="The worker's name (a number picks its sandbox uids).")
+@click.option("--host", default=None, help="The address to listen on (default: facing SCHEDULER).")
+@_tls_options("worker")
+def cluster_worker_command(
+    scheduler: str,
+    nthreads: int,
+    name: str | None,
+    host: str | None,
+    tls_ca_file: str,
+    tls_cert: str,
+    tls_key: str,
+) -> None:
+    """Run a grading worker for the scheduler at SCHEDULER until interrupted.
+
+    It needs this kit installed from the same uv.lock as the grader's and the course's source
+    texts (FILMKIT_ROOT); each run sends it the grading engine.
+    """
+    from filmkit.grading.cluster import role_security
+    from filmkit.grading.cluster_serve import serve_worker
+
+    serve_worker(
+        scheduler,
+        nthreads=nthreads,
+        name=name,
+        host=host,
+        tls=role_security("worker", tls_ca_file, tls_cert, tls_key),
+        on_ready=lambda address: click.echo(f"filmkit cluster worker at {address}"),
+    )
+
+
+@cluster_group.command("certs")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3650))
+def cluster_certs_command(folder: Path, days: int) -> None:
+    """Write a certificate authority and the scheduler's, workers' and grader's certificates
+    into FOLDER (keys readable by their owner only; keep ca-key.pem off the workers)."""
+    from filmkit.grading.tls import make_certificates
+
+    try:
+        written = make_certificates(folder, days=days)
+    except FileExistsError as error:
+        raise click.ClickException(str(error)) from None
+    for role, path in written.items():
+        click.echo(f"{role:>9}: {path}")
 
 
 @main.command("feedback")

@@ -51,6 +51,8 @@ def grade_table(summary: GradeSummary) -> Table:
         f", {skipped} already graded and skipped; --force grades them again)" if skipped else ")"
     )
     table = Table(title=title, title_justify="left")
+    if summary.sandbox.startswith("dask cluster"):  # where the notebooks ran, when not here
+        table.caption, table.caption_justify = f"Notebooks run on the {summary.sandbox}", "left"
     for column in ("student", "score", "max", "status", "reason", "tests below full marks"):
         table.add_column(column, justify="right" if column in ("score", "max") else "left")
     scores = summary.scores

@@ -54,9 +54,9 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from filmkit.course.authoring import JUDGE_KEY
 from filmkit.grading.pool import (
     Cell,
+    Engine,
     NotebookJob,
     RunResult,
-    WorkerPool,
     cells_for_job,
     files_from_dir,
 )
@@ -367,9 +367,10 @@ def _split_checks(preprocessors: list[Any]) -> tuple[list[Any], list[Any]]:
 
 
 class FastAutograde(Autograde):  # type: ignore[misc]
-    """``Autograde`` running cells on a :class:`WorkerPool`; call :meth:`grade` (not start)."""
+    """``Autograde`` running cells on an :class:`Engine` (a :class:`WorkerPool`, or a Dask
+    cluster's); call :meth:`grade` (not start)."""
 
-    pool: WorkerPool | None
+    pool: Engine | None
     registry: dict[tuple[str, str], tuple[str, cf.Future[RunResult]]]
     runs: list[NotebookRun]
     failures: dict[str, str]  # student → why nbgrader could not grade them (one line)
@@ -378,7 +379,7 @@ class FastAutograde(Autograde):  # type: ignore[misc]
 
     def grade(
         self,
-        pool: WorkerPool | None,
+        pool: Engine | None,
         *,
         on_notebook: Callable[[str, str], None] | None = None,
         on_student: Callable[[str], None] | None = None,

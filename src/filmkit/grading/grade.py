@@ -52,6 +52,8 @@ from filmkit.course.folder import (
 )
 from filmkit.grading import settings
 from filmkit.grading.cgroups import CgroupError
+from filmkit.grading.cluster import ClusterLost, ClusterPool, GradingCluster
+from filmkit.grading.identity import sources_digest
 from filmkit.grading.limits import GradingLimits
 from filmkit.grading.outcome import (
     STATUSES,
@@ -122,13 +124,15 @@ class GradeSummary:
 
 @dataclass(frozen=True)
 class RunStats:
-    """One notebook's run: its status, wall time in its worker, and the judge's share of it."""
+    """One notebook's run: its status, wall time in its worker, the judge's share of it, and
+    the cluster's worker that ran it."""
 
     student: str
     notebook: str
     status: str
     wall_s: float
     judge_s: float
+    worker: str = ""  # the Dask worker that ran it (graded on a cluster), else ""
 
 
 GradeProgress = Callable[[str, int, int], None]  # (student just finished, done, total)
@@ -148,6 +152,7 @@ def main(
     progress: GradeProgress | None = None,
     message: Callable[[str], None] | None = None,
     nbgrader_args: Sequence[str] = (),
+    cluster: str | None = None,
 ) -> GradeSummary:
     """Autograde the submissions of ``assignment`` (all under ``submitted/``, or ``students``:
     ids or globs).
@@ -163,17 +168,27 @@ def main(
     unsandboxed run). Raises :class:`~filmkit.grading.settings.AutogradeFailed` where
     ``nbgrader autograde`` exits 1 before grading anyone (an assignment it does not know, no
     submission); a student who could not be graded is in :attr:`GradeSummary.failed`.
+
+    ``cluster``: the address of a Dask scheduler whose workers run the notebooks (the
+    command's ``--cluster``; default ``c.GradingCluster.scheduler``, empty for this machine:
+    :mod:`filmkit.grading.cluster`). Raises :class:`~filmkit.grading.cluster.ClusterError`
+    when it cannot be used, and :class:`~filmkit.grading.cluster.ClusterLost` after
+    committing what was graded when the scheduler goes away.
     """
     import time
 
     started = time.perf_counter()
     say = message or (lambda _text: None)
-    early = start_early(
-        [assignment] if assignment else [a for a in nbgrader_args if not a.startswith("-")],
-        course,
-        sandbox=sandbox,
-        limits=limits,
-        cell_timeout=cell_timeout,
+    early = (
+        None
+        if cluster
+        else start_early(
+            [assignment] if assignment else [a for a in nbgrader_args if not a.startswith("-")],
+            course,
+            sandbox=sandbox,
+            limits=limits,
+            cell_timeout=cell_timeout,
+        )
     )
     try:
         return _main(
@@ -190,6 +205,7 @@ def main(
             nbgrader_args=nbgrader_args,
             early=early,
             started=started,
+            cluster=cluster,
         )
     finally:
         if early is not None:
@@ -211,6 +227,7 @@ def _main(
     nbgrader_args: Sequence[str],
     early: EarlyPool | None,
     started: float,
+    cluster: str | None = None,
 ) -> GradeSummary:
     from filmkit.corpus import verify_corpus
 
@@ -292,6 +309,7 @@ def _main(
             say=say,
             before=verified,
             early=early,
+            cluster=cluster,
         )
     else:
         verified()
@@ -486,10 +504,12 @@ def _grade_staged(
     say: Callable[[str], None],
     before: Callable[[], None] = lambda: None,
     early: EarlyPool | None = None,
+    cluster: str | None = None,
 ) -> tuple[str, tuple[RunStats, ...]]:
     """Grade the screened submissions in the staging area; commit each student whole.
     ``before`` runs once the workers are starting, before anything is staged or graded;
-    ``early``: a pool started before the settings were read, used if it is the one needed."""
+    ``early``: a pool started before the settings were read, used if it is the one needed;
+    ``cluster``: a Dask scheduler's address (else ``c.GradingCluster.scheduler``, if set)."""
     from nbgrader.coursedir import CourseDirectory
 
     from filmkit.grading.fastgrade import FastAutograde
@@ -512,8 +532,39 @@ def _grade_staged(
     nbgrader_log = log_dir / "nbgrader.log"
     committed: list[str] = []
     app = FastAutograde(coursedir=CourseDirectory(config=config), config=config)
-    pool: WorkerPool | None = None
-    if app.executes():
+    pool: WorkerPool | ClusterPool | None = None
+    on_cluster = GradingCluster(config=course.config)
+    address = cluster or on_cluster.scheduler
+    notebooks = sum(sum(n.endswith(".ipynb") for n in f.files) for f in screened.values())
+    source_dir = course.step_dir("source") / assignment
+    release_dir = course.step_dir("release") / assignment
+
+    def options_for(slots: int, *, local: bool) -> dict[str, Any]:
+        return pool_options(
+            course.config,
+            notebooks=notebooks,
+            jobs=slots,
+            sandbox=sandbox,
+            limits=limits,
+            cell_timeout=cell_timeout,
+            release_dir=release_dir,
+            source_dir=source_dir,
+            log_dir=log_dir,
+            local=local,
+        )
+
+    if app.executes() and address:
+        pool = ClusterPool(
+            address,
+            # each worker has its own slots: a warm-up whenever one may grade several
+            options=options_for(1, local=False),
+            sources=sources_digest([source_dir, release_dir]),
+            cgroups=grading.cgroups,
+            security=on_cluster.security(),
+            timeout=on_cluster.timeout,
+            say=say,
+        )
+    elif app.executes():
         try:
             support = grading.cgroup_support()
         except CgroupError as error:
@@ -523,18 +574,7 @@ def _grade_staged(
         memory_warning = grading.warning(support)
         if memory_warning:
             say(memory_warning)
-        notebooks = sum(sum(n.endswith(".ipynb") for n in f.files) for f in screened.values())
-        options = pool_options(
-            course.config,
-            notebooks=notebooks,
-            jobs=jobs,
-            sandbox=sandbox,
-            limits=limits,
-            cell_timeout=cell_timeout,
-            release_dir=course.step_dir("release") / assignment,
-            source_dir=course.step_dir("source") / assignment,
-            log_dir=log_dir,
-        )
+        options = options_for(jobs, local=True)
         if early is not None and early.options == options:
             pool, early.adopted = early.pool, True
         else:
@@ -585,6 +625,10 @@ def _grade_staged(
             app.grade(pool, on_student=on_student, scratch_db={config.CourseDirectory.db_url})
     except NbGraderException:
         pass  # each failed student is reported below; the others are committed
+    except BaseException:
+        if isinstance(pool, ClusterPool):
+            pool.close()  # before the fork servers' parent goes: the workers' engines stop
+        raise
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
@@ -606,6 +650,14 @@ def _grade_staged(
                 kept.graded_at if kept else "",
             )
     staging.finish()
+    if isinstance(pool, ClusterPool) and pool.lost:
+        write_outcomes(course.root, assignment, outcomes)
+        left = len(screened) - len(committed)
+        raise ClusterLost(
+            f"{pool.lost}: {len(committed)} of {len(screened)} student(s) committed; the other "
+            f"{left} keep their previous results. Run the same command again when the scheduler "
+            "is back: what was committed is skipped"
+        )
     stats = tuple(
         RunStats(
             r.student,
@@ -613,6 +665,7 @@ def _grade_staged(
             r.result.status,
             r.result.wall_s,
             float(r.result.info.get("judge_s") or 0.0),
+            str(r.result.info.get("worker") or ""),
         )
         for r in app.runs
     )
@@ -632,6 +685,7 @@ def pool_options(
     release_dir: Path,
     source_dir: Path,
     log_dir: Path,
+    local: bool = True,
 ) -> dict[str, Any]:
     """The :class:`WorkerPool` that grades ``notebooks`` notebooks of the assignment whose
     released and source notebooks are in those folders, as keyword arguments.
@@ -643,7 +697,8 @@ def pool_options(
     learn what gets imported; without a warm-up the workers import beforehand what the
     notebooks' own import lines name (released ones for the sandbox, the instructor's for the
     judge). Raises :class:`CgroupError` where the configuration demands control groups that
-    this machine does not give."""
+    this machine does not give. ``local`` False: for a cluster's workers, without ``jobs``,
+    ``log_dir`` and ``cgroups`` (each worker has its own)."""
     from filmkit.grading.pool import JUDGE_PRELOAD, cells_for_job, files_from_dir, preload_for
 
     grading = GradingLimits(
@@ -651,14 +706,10 @@ def pool_options(
     )
     small = notebooks <= SMALL_RUN
     slots = 1 if small else min(jobs, notebooks)
-    options: dict[str, Any] = dict(
-        jobs=slots,
-        limits=limits or grading.to_limits(),
-        log_dir=log_dir,
-        sandbox=sandbox,
-        cgroups=grading.cgroup_support(),
-        warmup=None,
-    )
+    options: dict[str, Any] = dict(limits=limits or grading.to_limits(), sandbox=sandbox)
+    if local:
+        options.update(jobs=slots, log_dir=log_dir, cgroups=grading.cgroup_support())
+    options["warmup"] = None
     released = sorted(release_dir.glob("*.ipynb"))
     if released and notebooks > slots and not small:
         import nbformat

@@ -29,6 +29,7 @@ import base64
 import concurrent.futures as cf
 import contextlib
 import copy
+import json
 import os
 import queue
 import secrets
@@ -42,7 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from filmkit import protocol
 from filmkit.grading import bwrap
@@ -99,6 +100,64 @@ class RunResult:
     # files the notebook wrote in its working folder (relative path → bytes; data, never run),
     # checked by written_files; info["written_dropped"]: how many were not brought back
     written: dict[str, bytes] = field(default_factory=dict)
+
+    def to_data(self) -> str:
+        """As JSON text: how a result crosses from a cluster's worker to the grader."""
+        return json.dumps(
+            {
+                "status": self.status,
+                "cells": {str(k): v for k, v in self.cells.items()},
+                "wall_s": self.wall_s,
+                "info": self.info,
+                "judged": sorted(self.judged),
+                "written": {k: base64.b64encode(v).decode() for k, v in self.written.items()},
+            }
+        )
+
+    @classmethod
+    def from_data(cls, text: str) -> RunResult:
+        """The result :meth:`to_data` wrote, parsed as JSON (never unpickled) and checked
+        field by field; raises ValueError for anything else."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            raise ValueError("not a notebook result")
+        cells, info, written = data.get("cells"), data.get("info"), data.get("written")
+        judged = data.get("judged")
+        if not (
+            isinstance(cells, dict)
+            and all(
+                isinstance(v, dict) and isinstance(v.get("outputs"), list) for v in cells.values()
+            )
+            and isinstance(info, dict)
+            and isinstance(written, dict)
+            and all(isinstance(v, str) for v in written.values())
+            and isinstance(judged, list)
+            and all(isinstance(i, int) for i in judged)
+            and isinstance(data.get("wall_s"), int | float)
+        ):
+            raise ValueError("a notebook result with fields of the wrong kind")
+        return cls(
+            data["status"],
+            {int(k): v for k, v in cells.items()},
+            float(data["wall_s"]),
+            info,
+            frozenset(judged),
+            {k: base64.b64decode(v, validate=True) for k, v in written.items()},
+        )
+
+
+class Engine(Protocol):
+    """What grading needs of the workers: this machine's :class:`WorkerPool`, or a cluster's
+    (:class:`filmkit.grading.cluster.ClusterPool`)."""
+
+    mode: str
+    warning: str | None
+
+    def submit(self, job: NotebookJob) -> cf.Future[RunResult]: ...
+
+    def ready(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class TemplateDied(Exception):
@@ -788,8 +847,12 @@ class WorkerPool:
         warmup: tuple[list[Cell], dict[str, str]] | None = None,
         cgroups: cg.Support | None = None,
         wait: bool = True,
+        first_uid: int = FIRST_UID,
     ) -> None:
-        """``cgroups``: the control groups to bound each notebook with (one per fork server,
+        """``first_uid``: the sandbox uid of the first slot (the others follow, the judges'
+        :data:`JUDGE_UID_OFFSET` above them): pools on one machine take disjoint ranges.
+
+        ``cgroups``: the control groups to bound each notebook with (one per fork server,
         armed before each notebook: :mod:`filmkit.grading.cgroups`), or None for rlimits only.
 
         ``preload`` / ``judge_preload``: what the sandbox's and the judge's fork servers
@@ -815,7 +878,7 @@ class WorkerPool:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._uids: queue.Queue[int] = queue.Queue()
         for k in range(jobs):
-            self._uids.put(FIRST_UID + k)
+            self._uids.put(first_uid + k)
         self._local = threading.local()
         self._templates: list[Template] = []
         self._lock = threading.Lock()
@@ -831,6 +894,14 @@ class WorkerPool:
         background while the caller does its own work."""
         for started in self._starting:
             started.result()
+
+    def started(self) -> bool:
+        """Whether every slot has started, without waiting; raises as :meth:`ready` does once
+        one could not."""
+        if not all(started.done() for started in self._starting):
+            return False
+        self.ready()
+        return True
 
     def __enter__(self) -> WorkerPool:
         return self
