@@ -74,14 +74,26 @@ def hand_in_class(root: Path, assignment: str, copies: int) -> list[str]:
     return students
 
 
-def twin_courses(base: Path, assignments: list[str], copies: int = 1) -> tuple[Path, Path]:
-    """Two identical courses with the same submissions: (for the cluster, for local grading)."""
-    on_cluster = new_course(base / "cluster", assignments)
+def class_course(base: Path, assignments: list[str], copies: int = 1) -> Path:
+    """A course with ``assignments`` released and their specimens handed in ``copies`` times."""
+    root = new_course(base, assignments)
     for assignment in assignments:
-        hand_in_class(on_cluster, assignment, copies)
-    local = base / "local"
-    shutil.copytree(on_cluster, local)
-    return on_cluster, local
+        hand_in_class(root, assignment, copies)
+    return root
+
+
+class LocalReference:
+    """The same classes graded by this machine's workers, once per module: what every grade on
+    a cluster is compared with."""
+
+    def __init__(self, base: Path) -> None:
+        self.base, self.graded = base, dict[tuple[str, int], grade.GradeSummary]()
+
+    def grades(self, assignment: str, copies: int = 1) -> grade.GradeSummary:
+        if (assignment, copies) not in self.graded:
+            root = class_course(self.base / f"{assignment}-{copies}", [assignment], copies)
+            self.graded[assignment, copies] = grade.main(assignment, course=root, jobs=2)
+        return self.graded[assignment, copies]
 
 
 def grade_cells(summary: grade.GradeSummary) -> pd.DataFrame:
@@ -166,6 +178,11 @@ def workers_of(address: str, security: object = None) -> set[str]:
 
 
 @pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> LocalReference:
+    return LocalReference(tmp_path_factory.mktemp("local-reference"))
+
+
+@pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
     with local_cluster() as running:
         yield running
@@ -176,13 +193,13 @@ def cluster() -> Iterator[LocalCluster]:
 
 @pytest.mark.slow
 def test_scores_on_a_cluster_equal_local_grading_cell_by_cell(
-    cluster: LocalCluster, tmp_path: Path
+    cluster: LocalCluster, local: LocalReference, tmp_path: Path
 ) -> None:
-    on_cluster, local = twin_courses(tmp_path, ASSIGNMENTS)
+    on_cluster = class_course(tmp_path / "course", ASSIGNMENTS)
     graded_on: set[str] = set()
     for assignment in ASSIGNMENTS:
         remote = grade.main(assignment, course=on_cluster, cluster=cluster.scheduler_address)
-        here = grade.main(assignment, course=local, jobs=2)
+        here = local.grades(assignment)
         assert remote.sandbox.startswith(f"dask cluster at {cluster.scheduler_address}: 2 worker")
         assert "bwrap" in remote.sandbox
         assert not remote.failed
@@ -194,17 +211,20 @@ def test_scores_on_a_cluster_equal_local_grading_cell_by_cell(
         engines = client.run(lambda dask_worker: PLUGIN in dask_worker.plugins)
     assert engines == dict.fromkeys(graded_on, False)  # its engines and fork servers are gone
     # nbgrader's files, where nbgrader puts them: the same as local grading's
-    for step in ("autograded", "submitted"):
-        ours = sorted(p.relative_to(on_cluster) for p in (on_cluster / step).rglob("*"))
-        theirs = sorted(p.relative_to(local) for p in (local / step).rglob("*"))
-        assert ours == theirs
+    for assignment in ASSIGNMENTS:
+        reference = local.base / f"{assignment}-1"
+        for step in ("autograded", "submitted"):
+            pattern = f"{step}/*/{assignment}/**/*"
+            ours = sorted(p.relative_to(on_cluster) for p in on_cluster.glob(pattern))
+            assert ours == sorted(p.relative_to(reference) for p in reference.glob(pattern))
 
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_nothing_and_commits_nothing_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local: LocalReference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    on_cluster, local = twin_courses(tmp_path, [ASSIGNMENT], copies=2)
+    here = local.grades(ASSIGNMENT, copies=2)
+    on_cluster = class_course(tmp_path / "course", [ASSIGNMENT], copies=2)
     commits = Counter[str]()
     original = Staging.commit
 
@@ -234,7 +254,6 @@ def test_a_worker_killed_mid_run_loses_nothing_and_commits_nothing_twice(
         )
         client.wait_for_workers(2, timeout=60)  # its nanny started a new one
     assert killed, "no worker was busy when the first student was committed"
-    here = grade.main(ASSIGNMENT, course=local, jobs=2)
     assert_same_grades(remote, here)
     assert not remote.failed
     assert set(commits) == set(remote.students) and set(commits.values()) == {1}
@@ -242,10 +261,11 @@ def test_a_worker_killed_mid_run_loses_nothing_and_commits_nothing_twice(
 
 @pytest.mark.slow
 def test_the_scheduler_lost_stops_the_run_and_the_next_run_resumes_over_tls(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local: LocalReference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    here = local.grades(ASSIGNMENT, copies=2)
     certs = make_certificates(tmp_path / "certs")
-    on_cluster, local = twin_courses(tmp_path, [ASSIGNMENT], copies=2)
+    on_cluster = class_course(tmp_path / "course", [ASSIGNMENT], copies=2)
     use_client_certificates(on_cluster, certs)
     port = free_port()
     committed: list[str] = []
@@ -297,14 +317,15 @@ def test_the_scheduler_lost_stops_the_run_and_the_next_run_resumes_over_tls(
     assert set(resumed.skipped) == set(first)  # what was committed is not graded again
     assert sorted(committed[len(first) :]) == sorted(set(students) - set(first))
     assert not resumed.failed
-    here = grade.main(ASSIGNMENT, course=local, jobs=2)
     assert_same_grades(resumed, here)
 
 
 @pytest.mark.slow
-def test_a_worker_with_other_source_texts_refuses_and_the_run_names_it(tmp_path: Path) -> None:
+def test_a_worker_with_other_source_texts_refuses_and_the_run_names_it(
+    local: LocalReference, tmp_path: Path
+) -> None:
     altered = altered_corpus(tmp_path / "altered")
-    on_cluster, local = twin_courses(tmp_path, [ASSIGNMENT])
+    on_cluster = class_course(tmp_path / "course", [ASSIGNMENT])
     port = free_port()
     scheduler_args = ["cluster", "scheduler", "--port", str(port)]
     with filmkit_process(scheduler_args) as (_, address):
@@ -322,7 +343,7 @@ def test_a_worker_with_other_source_texts_refuses_and_the_run_names_it(tmp_path:
                 )
     assert [line for line in said if odd in line and "refuses" in line]
     assert {r.worker for r in remote.runs} == {good}
-    assert_same_grades(remote, grade.main(ASSIGNMENT, course=local, jobs=2))
+    assert_same_grades(remote, local.grades(ASSIGNMENT))
 
 
 def altered_corpus(root: Path) -> Path:

@@ -30,10 +30,11 @@ from filmkit.grading.tls import make_certificates
 from .test_grade_cluster import (
     ASSIGNMENT,
     FILMKIT,
+    LocalReference,
     assert_same_grades,
+    class_course,
     filmkit_process,
     tls_args,
-    twin_courses,
     use_client_certificates,
 )
 
@@ -102,7 +103,7 @@ def test_grading_across_three_hosts_over_tls_scores_as_local_grading(
     hosts: Hosts, tmp_path: Path
 ) -> None:
     certs = make_certificates(tmp_path / "certs")
-    on_cluster, local = twin_courses(tmp_path, [ASSIGNMENT], copies=2)
+    on_cluster = class_course(tmp_path / "course", [ASSIGNMENT], copies=2)
     use_client_certificates(on_cluster, certs)
     scheduler_host = hosts.address("scheduler")
     scheduler_args = ["cluster", "scheduler", "--host", scheduler_host, "--port", "8786"]
@@ -134,6 +135,6 @@ def test_grading_across_three_hosts_over_tls_scores_as_local_grading(
             again = grade.main(ASSIGNMENT, course=on_cluster, cluster=address, force=True)
     graded_on = {run.worker.split("//")[1].rsplit(":", 1)[0] for run in again.runs}
     assert graded_on == {hosts.address("worker-1"), hosts.address("worker-2")}
-    here = grade.main(ASSIGNMENT, course=local, jobs=2)
+    here = LocalReference(tmp_path / "local").grades(ASSIGNMENT, copies=2)
     assert_same_grades(again, here)
     assert len(grade.scores(load_course(on_cluster), ASSIGNMENT)) == len(here.scores)
