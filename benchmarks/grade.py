@@ -35,8 +35,10 @@ warm-up), not the cluster's own start. Its scores are compared with stock's too.
 
 The scale table grades N = 60 and 300 submissions (and 1,000 with ``--large``) with filmkit
 locally and on the cluster, each run a ``filmkit grade`` in a process of its own: its wall time,
-notebooks per minute, and the grader's peak resident memory (that process's own ``ru_maxrss``;
-the fork servers that run the cells are other processes, on the cluster other machines).
+notebooks per minute, the grader's peak resident memory (that process's own ``ru_maxrss``; the
+fork servers that run the cells are other processes, on the cluster other machines) and the
+grader's own CPU time per notebook (nbgrader's sanitizing, scoring and gradebook writes, in one
+process for the whole run: the ceiling on throughput however many workers grade).
 
 The run fails (exit status 1) if any score differs or if filmkit is less than 8x as fast as stock.
 filmkit runs as it grades a class: sandboxed, every test judged in the judge process; the judge's
@@ -250,9 +252,17 @@ def child(root: Path, assignment: str, jobs: int, cluster: str | None) -> None:
     started = time.perf_counter()
     summary = grade.main(assignment, course=root, jobs=jobs, force=True, cluster=cluster)
     seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    failed = len(summary.failed)
-    print(json.dumps({"seconds": round(seconds, 2), "peak_mib": peak_kib / 1024, "failed": failed}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "peak_mib": usage.ru_maxrss / 1024,
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),  # the grader's own CPU
+                "failed": len(summary.failed),
+            }
+        )
+    )
 
 
 def scale_table(
@@ -439,7 +449,7 @@ def report(figures: dict[str, Any]) -> None:
     cluster = figures.get("cluster_s")
     print(
         row(
-            f"filmkit on a local Dask cluster ({jobs} thr)",
+            f"filmkit on Dask: 1 worker x {jobs}",
             cluster,
             n,
             figures.get("cluster_mode", ""),
@@ -463,13 +473,15 @@ def report(figures: dict[str, Any]) -> None:
             "  scale (each run a filmkit grade process of its own; memory: the grader's peak RSS)"
         )
         print(
-            f"    {'submissions':>11} {'notebooks':>9} {'where':<8} {'time':>8} {'nb/min':>7} {'peak MiB':>8}"
+            f"    {'submissions':>11} {'notebooks':>9} {'where':<8} {'time':>8} {'nb/min':>7} "
+            f"{'peak MiB':>8} {'grader CPU/nb':>13}"
         )
         for entry in figures["scale"]:
             per_minute = entry["notebooks"] / entry["seconds"] * 60
             print(
                 f"    {entry['submissions']:>11} {entry['notebooks']:>9} {entry['where']:<8} "
-                f"{entry['seconds']:>6.1f} s {per_minute:>7.1f} {entry['peak_mib']:>8.1f}"
+                f"{entry['seconds']:>6.1f} s {per_minute:>7.1f} {entry['peak_mib']:>8.1f} "
+                f"{entry['cpu_s'] / entry['notebooks'] * 1000:>10.0f} ms"
                 + (f"  ({entry['failed']} failed)" if entry["failed"] else "")
             )
     if "judge_s_per_notebook" in figures:
