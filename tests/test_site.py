@@ -32,7 +32,7 @@ from filmkit.site import (
 )
 from filmkit.site import main as publish
 from filmkit.sitebuild import trim as trim_module
-from filmkit.sitebuild.plotly_mime import PlotlyMimeRenderer, figure_html
+from filmkit.sitebuild.plotly_mime import PlotlyMimeRenderer, compact_template, figure_html
 from filmkit.sitebuild.plotly_offline import (
     BUNDLE,
     BUNDLE_TRACES,
@@ -1015,6 +1015,25 @@ def test_figure_html_draws_with_the_shared_plotly_js_once_it_is_there() -> None:
         {"data": [], "layout": {"title": "Words<br>per <b>source</b>"}}, div_id="fig-3"
     )
     assert 'aria-label="Words per source"' in titled
+
+
+def test_a_figures_template_keeps_the_defaults_of_the_types_it_draws() -> None:
+    """Trace defaults of other types never apply to the figure: dropped, it draws the same."""
+    import plotly.graph_objects as go
+
+    made = go.Figure([go.Bar(y=[1]), go.Scatter(y=[2])], layout={"template": "plotly_white"})
+    figure = json.loads(made.to_json())
+    compact = compact_template(figure)
+    template, whole = compact["layout"]["template"], figure["layout"]["template"]
+    assert set(template["data"]) == {"bar", "scatter"} < set(whole["data"])
+    assert all(template["data"][kind] == whole["data"][kind] for kind in ("bar", "scatter"))
+    assert template["layout"] == whole["layout"] and compact["data"] == figure["data"]
+    assert len(json.dumps(compact)) < len(json.dumps(figure)) - 3000
+    assert len(figure["layout"]["template"]["data"]) > 2  # the figure given is left as it was
+    untemplated = {"data": [{"y": [1]}], "layout": {"title": "T"}}
+    assert compact_template(untemplated) == untemplated
+    snippet = figure_html(figure, div_id="fig-5")
+    assert '"histogram2dcontour"' not in snippet and '"bar"' in snippet
 
 
 def test_each_figure_is_described_by_the_figure_sentence_after_it() -> None:
