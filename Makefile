@@ -31,8 +31,10 @@ help: ## List the targets
 setup: .venv/.synced web/node_modules/.package-lock.json ## Install uv (if missing), the locked environment and plotly.js
 
 # plotly.js for the course site and the class report: the npm package locked in web/ (its cartesian
-# partial bundle), installed here once and never fetched by a build. Needs Node.js and npm; without
-# them the rest installs, and `filmkit publish` and `filmkit report` stop, naming `make setup`.
+# partial bundle), installed here once and never fetched by a build; with it purgecss, which
+# `filmkit publish` runs with Node.js to trim the theme's stylesheets. Needs Node.js and npm;
+# without them the rest installs, and `filmkit publish` and `filmkit report` stop, naming
+# `make setup`.
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 	  (cd web && npm ci --no-audit --no-fund --ignore-scripts) && touch $@; \

@@ -92,6 +92,25 @@ def accessible_name(figure: Mapping[str, Any]) -> str:
     return plain or "Interactive chart"
 
 
+def compact_template(figure: Mapping[str, Any]) -> dict[str, Any]:
+    """``figure`` with its layout template's trace defaults only for the trace types it draws.
+
+    A figure made with a named template (``plotly_white``) carries the whole template: trace
+    defaults for some 40 types (4.3 kB of 7 kB), yet ``template.data.<type>`` applies only to
+    traces of that type, so dropping the others draws the same figure. The template's layout
+    stays whole."""
+    layout = figure.get("layout")
+    if not isinstance(layout, Mapping):
+        return dict(figure)
+    template = layout.get("template")
+    defaults = template.get("data") if isinstance(template, Mapping) else None
+    if not isinstance(template, Mapping) or not isinstance(defaults, Mapping):
+        return dict(figure)
+    drawn = {str(trace.get("type") or "scatter") for trace in figure.get("data") or []}
+    kept = {kind: value for kind, value in defaults.items() if kind in drawn}
+    return {**figure, "layout": {**layout, "template": {**template, "data": kept}}}
+
+
 def figure_html(
     figure: Mapping[str, Any],
     *,
@@ -101,10 +120,11 @@ def figure_html(
     """``<div>`` + inline ``Plotly.newPlot`` script for a figure dict, without plotly.js.
 
     The ``<div>`` is ``role="img"``, named by the figure's title (``aria-label``): screen readers
-    announce the figure instead of plotly's SVG pieces."""
+    announce the figure instead of plotly's SVG pieces. The figure's template keeps only what it
+    draws with (:func:`compact_template`)."""
     pio = importlib.import_module("plotly.io")  # plotly ships no type information
     html_text: str = pio.to_html(
-        dict(figure),
+        compact_template(figure),
         config={**DEFAULT_CONFIG, **(config or {})},
         include_plotlyjs=False,  # the site ships _static/plotly.min.js once
         include_mathjax=False,

@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-__all__ = ["PageWeight", "page_weights", "references"]
+__all__ = ["PageWeight", "font_faces", "page_weights", "references"]
 
 _LOADED_RELS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut", "apple-touch-icon"}
 _SRC_TAGS = {"script", "img", "iframe", "source", "audio", "video", "embed", "track"}
@@ -111,6 +111,11 @@ def _css_references(css: str) -> tuple[list[str], list[str], list[tuple[str, lis
         faces.append((name, [m.group(2) for m in _CSS_URL.finditer(body)]))
     rest = _FONT_FACE.sub("", _CSS_IMPORT.sub("", css))
     return imports, [m.group(2) for m in _CSS_URL.finditer(rest)], faces
+
+
+def font_faces(css: str) -> list[tuple[str, list[str]]]:
+    """The ``@font-face`` rules of a stylesheet: (family, lower case, ``url()`` references)."""
+    return _css_references(css)[2]
 
 
 def _family_names(value: str) -> list[str]:
