@@ -38,6 +38,7 @@ from filmkit.course.folder import CONFIG_FILE, load_course
 from filmkit.course.specimens import hand_in, load_specimens
 from filmkit.grading import grade
 from filmkit.grading.cluster import (
+    ClusterError,
     ClusterLost,
     InsecureCluster,
     WorkersRefused,
@@ -450,3 +451,24 @@ def test_certificates_are_made_once_and_keys_kept_private(tmp_path: Path) -> Non
         make_certificates(tmp_path)
     result = CliRunner().invoke(cli, ["cluster", "certs", str(tmp_path)])
     assert result.exit_code == 1 and "exists" in result.output
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_or_not_there_stops_the_run_before_grading(
+    tmp_path: Path,
+) -> None:
+    root = class_course(tmp_path / "course", [ASSIGNMENT])
+    with (root / CONFIG_FILE).open("a", encoding="utf-8") as config:
+        config.write("\nc.GradingCluster.timeout = 3\n")
+    with (
+        local_cluster(workers=0) as empty,
+        pytest.raises(ClusterError, match="has no worker after 3 s"),
+    ):
+        grade.main(ASSIGNMENT, course=root, cluster=empty.scheduler_address)
+    nothing_there = f"tcp://127.0.0.1:{free_port()}"
+    with pytest.raises(
+        ClusterError, match=re.escape(f"cannot reach the Dask scheduler at {nothing_there}")
+    ):
+        grade.main(ASSIGNMENT, course=root, cluster=nothing_there)
+    assert grade.scores(load_course(root), ASSIGNMENT).empty
+    assert not (root / "autograded").exists()
