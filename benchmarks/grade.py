@@ -216,7 +216,7 @@ def local_cluster(jobs: int) -> Iterator[str]:
         threads_per_worker=jobs,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=":0",
+        dashboard_address="127.0.0.1:0",
         silence_logs=40,  # errors only: a benchmark's output stays its figures
     ) as cluster:
         yield cluster.scheduler_address

@@ -119,7 +119,7 @@ def local_cluster(workers: int = 2) -> LocalCluster:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=":0",
+        dashboard_address="127.0.0.1:0",  # never 8787 on every interface
     )
 
 
@@ -329,12 +329,18 @@ def test_a_worker_with_other_source_texts_refuses_and_the_run_names_it(
     on_cluster = class_course(tmp_path / "course", [ASSIGNMENT])
     port = free_port()
     scheduler_args = ["cluster", "scheduler", "--port", str(port)]
-    with filmkit_process(scheduler_args) as (_, address):
+    with filmkit_process(scheduler_args) as (scheduler, address):
         other_texts = {"FILMKIT_ROOT": str(altered)}
-        with filmkit_process(["cluster", "worker", address], other_texts) as (_, odd):
+        with filmkit_process(["cluster", "worker", address], other_texts) as (odd_worker, odd):
             with pytest.raises(WorkersRefused) as refused:
                 grade.main(ASSIGNMENT, course=on_cluster, cluster=address)
             assert odd in str(refused.value) and "other source texts" in str(refused.value)
+            # what the scheduler and the worker (nanny and its process) listen on beside
+            # their comm ports: loopback only (Dask's HTTP server is unencrypted)
+            for pid in (scheduler.pid, odd_worker.pid):
+                extra = {a for a in listening(pid) if a not in (address, odd)}
+                assert extra and all(a.startswith("tcp://127.0.0.1:") for a in extra), extra
+                assert not any(a.endswith(":8787") for a in listening(pid))
             assert grade.scores(load_course(on_cluster), ASSIGNMENT).empty  # nothing graded
             # beside a worker that is like the grader, it is named once and given nothing
             with filmkit_process(["cluster", "worker", address]) as (_, good):
@@ -345,6 +351,24 @@ def test_a_worker_with_other_source_texts_refuses_and_the_run_names_it(
     assert [line for line in said if odd in line and "refuses" in line]
     assert {r.worker for r in remote.runs} == {good}
     assert_same_grades(remote, local.grades(ASSIGNMENT))
+
+
+def listening(pid: int) -> set[str]:
+    """The TCP addresses ``pid`` and its descendants listen on, as ``tcp://host:port``."""
+    family = {pid}
+    for _ in range(3):  # a nanny's worker, and what it started
+        for parent in list(family):
+            for task in Path(f"/proc/{parent}/task").glob("*"):
+                children = (task / "children").read_text().split()
+                family |= {int(c) for c in children}
+    table = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    found = set()
+    for line in table.splitlines():
+        pids = {int(p) for p in re.findall(r"pid=(\d+)", line)}
+        if pids & family:
+            local = line.split()[3]
+            found.add(f"tcp://{local}")
+    return found
 
 
 def altered_corpus(root: Path) -> Path:
@@ -419,6 +443,10 @@ def test_filmkit_cluster_refuses_to_listen_off_loopback_without_tls() -> None:
     assert "is not on this machine" in result.output and "tls://" in result.output
     result = CliRunner().invoke(cli, ["cluster", "worker", "tcp://192.0.2.7:8786"])
     assert result.exit_code == 2 and "deploy/dask.md" in result.output
+    # a worker of a scheduler on loopback, asked to listen on every interface without TLS
+    args = ["cluster", "worker", "tcp://127.0.0.1:8786", "--host", "0.0.0.0"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "a worker listening at tcp://0.0.0.0:0" in result.output
 
 
 def test_grade_refuses_a_remote_scheduler_without_tls_before_connecting(tmp_path: Path) -> None:

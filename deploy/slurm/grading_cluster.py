@@ -46,7 +46,8 @@ def make_cluster(args: argparse.Namespace) -> Any:
     return SLURMCluster(
         protocol="tls://",
         security=security,
-        scheduler_options={"port": args.port, "dashboard": False}
+        # Dask's HTTP server (metrics, dashboard) is unencrypted: on loopback only, any port
+        scheduler_options={"port": args.port, "dashboard_address": "127.0.0.1:0"}
         | ({"host": args.host} if args.host else {}),
         cores=args.cores,
         processes=1,  # one worker per job, one grading slot per core
@@ -56,7 +57,7 @@ def make_cluster(args: argparse.Namespace) -> Any:
         account=args.account,
         python=args.python,
         job_script_prologue=[f"export FILMKIT_ROOT={args.root}"],
-        worker_extra_args=["--no-dashboard"],
+        worker_extra_args=["--no-dashboard", "--dashboard-address", "127.0.0.1:0"],
         log_directory=args.logs,
     )
 

@@ -402,7 +402,11 @@ def cluster_scheduler_command(
     help="Notebooks this worker runs at once (one per core is usual).",
 )
 @click.option("--name", default=None, help="The worker's name (a number picks its sandbox uids).")
-@click.option("--host", default=None, help="The address to listen on (default: facing SCHEDULER).")
+@click.option(
+    "--host",
+    default=None,
+    help="The address to listen on (default: 127.0.0.1 without TLS, else every interface).",
+)
 @_tls_options("worker")
 def cluster_worker_command(
     scheduler: str,

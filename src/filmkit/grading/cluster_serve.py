@@ -18,9 +18,13 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from filmkit.grading.cluster import check_secure
+
+# Dask serves HTTP (metrics, health; the dashboard when bokeh is installed) beside the comm port,
+# unencrypted and by default on every interface at 8787: here on loopback only, on a free port.
+HTTP_ADDRESS: Final = "127.0.0.1:0"
 
 
 def serve_scheduler(
@@ -39,7 +43,12 @@ def serve_scheduler(
 
     async def run() -> None:
         async with Scheduler(
-            host=host, port=port, protocol=scheme, security=tls, dashboard=False
+            host=host,
+            port=port,
+            protocol=scheme,
+            security=tls,
+            dashboard=False,
+            dashboard_address=HTTP_ADDRESS,
         ) as scheduler:
             on_ready(scheduler.address)
             await _until_stopped(scheduler)
@@ -57,14 +66,26 @@ def serve_worker(
     on_ready: Callable[[str], None] = print,
 ) -> None:
     """Run a worker (under a nanny) for the scheduler at ``scheduler``, ``nthreads`` notebooks
-    at once; ``host``: the interface it listens on (default: the one facing the scheduler)."""
+    at once; ``host``: the interface it listens on (default: loopback without TLS, else every
+    interface, TLS required)."""
     from distributed import Nanny
 
     check_secure(scheduler, tls)
+    if host is None and tls is None:  # plain TCP: a scheduler on loopback, so listen there too
+        host = "127.0.0.1"
+    if host is not None:
+        scheme = "tls" if tls is not None else "tcp"
+        check_secure(f"{scheme}://{host}:0", tls, what="a worker listening")
 
     async def run() -> None:
         async with Nanny(
-            scheduler, nthreads=nthreads, name=name, host=host, security=tls, dashboard=False
+            scheduler,
+            nthreads=nthreads,
+            name=name,
+            host=host,
+            security=tls,
+            dashboard=False,
+            dashboard_address=HTTP_ADDRESS,
         ) as nanny:
             on_ready(str(nanny.worker_address))
             await _until_stopped(nanny)

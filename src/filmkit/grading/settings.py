@@ -13,7 +13,8 @@ here with the same meaning:
   ``nbgrader_config.py`` (as nbgrader), else ``$FILMKIT_COURSE`` or ``assignments/`` of this
   checkout (:func:`filmkit.course.folder.default_course_dir`);
 - the gradebook is ``--db URL`` / ``c.CourseDirectory.db_url`` (default: ``gradebook.db`` in
-  the course folder); it must be SQLite (results are committed from a staging copy);
+  the course folder), SQLite or PostgreSQL (results are committed from a staging copy, student by
+  student: :mod:`~filmkit.grading.staging`);
 - the assignment is the argument, or ``--assignment`` / ``c.CourseDirectory.assignment_id``;
 - the students are filmkit's ``--student`` (repeatable; each an id or a glob, as nbgrader's), or
   ``c.CourseDirectory.student_id``; ``c.CourseDirectory.student_id_exclude`` (comma-separated)
