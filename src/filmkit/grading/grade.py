@@ -625,10 +625,6 @@ def _grade_staged(
             app.grade(pool, on_student=on_student, scratch_db={config.CourseDirectory.db_url})
     except NbGraderException:
         pass  # each failed student is reported below; the others are committed
-    except BaseException:
-        if isinstance(pool, ClusterPool):
-            pool.close()  # before the fork servers' parent goes: the workers' engines stop
-        raise
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
